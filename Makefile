@@ -1,0 +1,151 @@
+# libanimate - GNU Makefile
+#
+#   make                 library (build/libanimate.a, .so), examples, tests
+#   make test            CPU test suite (no GPU needed)
+#   make test-gpu        GPU op tests; skip with a message when no device / no CUDA build
+#   make bench           bench binaries
+#   make install PREFIX=/usr/local
+#
+# The CUDA backend is compiled when nvcc is found (CUDA=0 turns it off) for
+# sm_80, sm_89, sm_90a (Hopper-only instructions allowed there) plus PTX.
+# libpng / libwebp are optional (image I/O); the CUDA parts build without them.
+
+CC      ?= cc
+CXX     ?= c++
+NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+PREFIX  ?= /usr/local
+BUILD   ?= build
+
+# -ffp-contract=off everywhere: the CPU backend is the numerical reference and
+# must not fuse multiply-adds differently from one compiler to the next.
+OPT     ?= -O2
+CFLAGS_BASE := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter $(OPT) -g -fPIC \
+               -ffp-contract=off -fno-fast-math -pthread \
+               -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib
+LDLIBS_BASE := -lm -pthread
+
+ifeq ($(SAN),1)
+  CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDLIBS_BASE += -fsanitize=address,undefined
+endif
+
+# ---- CUDA ---------------------------------------------------------------
+ifeq ($(CUDA),0)
+  USE_CUDA := 0
+else ifneq ($(NVCC),)
+  USE_CUDA := 1
+else
+  USE_CUDA := 0
+endif
+
+ifeq ($(USE_CUDA),1)
+  CUDA_HOME   ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_ARCHS  ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_89,code=sm_89 \
+                 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
+  NVCCFLAGS   ?= -O3 -std=c++17 $(CUDA_ARCHS) -Xcompiler -fPIC -Xcompiler -Wall \
+                 -fmad=true -Iinclude -Ilib -Ikernels
+  CFLAGS_BASE += -DANIM_WITH_CUDA=1 -I$(CUDA_HOME)/include -Ikernels
+  LDLIBS_BASE += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+endif
+
+# ---- optional image I/O ---------------------------------------------------
+PKG_CONFIG ?= pkg-config
+HAVE_PNG  := $(shell $(PKG_CONFIG) --exists libpng 2>/dev/null && echo 1 || echo 0)
+HAVE_WEBP := $(shell $(PKG_CONFIG) --exists libwebp libwebpmux 2>/dev/null && echo 1 || echo 0)
+ifeq ($(HAVE_PNG),1)
+  CFLAGS_BASE += -DANIM_WITH_PNG=1 $(shell $(PKG_CONFIG) --cflags libpng)
+  LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libpng)
+endif
+ifeq ($(HAVE_WEBP),1)
+  CFLAGS_BASE += -DANIM_WITH_WEBP=1 $(shell $(PKG_CONFIG) --cflags libwebp libwebpmux)
+  LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libwebp libwebpmux)
+endif
+
+CFLAGS += $(CFLAGS_BASE)
+LDLIBS += $(LDLIBS_BASE)
+
+# ---- sources ------------------------------------------------------------
+LIB_SRC  := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c)
+ifeq ($(USE_CUDA),1)
+  LIB_SRC  += $(wildcard lib/cuda/*.c)
+  CU_SRC   := $(wildcard kernels/*.cu)
+endif
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(CU_SRC:%.cu=$(BUILD)/obj/%.cu.o)
+
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+GPU_TEST_SRC := $(wildcard tests/gpu/*.c)
+GPU_TEST_OBJ := $(GPU_TEST_SRC:%.c=$(BUILD)/obj/%.o)
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/%,$(wildcard bench/*.c))
+
+.PHONY: all lib examples tests test test-gpu bench install clean info
+all: info lib examples tests
+
+info:
+	@echo "libanimate: CUDA backend $(if $(filter 1,$(USE_CUDA)),yes ($(NVCC)),no)  PNG $(HAVE_PNG)  WebP $(HAVE_WEBP)  SAN $(if $(SAN),$(SAN),0)"
+
+lib: $(BUILD)/libanimate.a $(BUILD)/libanimate.so
+
+$(BUILD)/libanimate.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libanimate.so: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+examples: $(EXAMPLES)
+$(BUILD)/%: examples/%.c $(BUILD)/libanimate.a
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libanimate.a $(LDLIBS)
+
+# ---- tests ----------------------------------------------------------------
+tests: $(BUILD)/tests/run_tests $(BUILD)/tests/header_cpp $(BUILD)/tests/run_gpu_tests
+
+$(BUILD)/tests/run_tests: $(TEST_OBJ) $(BUILD)/libanimate.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_OBJ) -o $@ $(BUILD)/libanimate.a $(LDLIBS)
+
+# the public header must compile as C++ too
+$(BUILD)/tests/header_cpp: tests/cpp/header_cpp.cpp include/animate.h $(BUILD)/libanimate.a
+	@mkdir -p $(@D)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude $< -o $@ $(BUILD)/libanimate.a $(LDLIBS)
+
+$(BUILD)/tests/run_gpu_tests: $(GPU_TEST_OBJ) $(BUILD)/obj/tests/test_util.o $(BUILD)/obj/tests/main.o $(BUILD)/libanimate.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GPU_TEST_OBJ) $(BUILD)/obj/tests/test_util.o $(BUILD)/obj/tests/main.o -o $@ $(BUILD)/libanimate.a $(LDLIBS)
+
+test: tests
+	./$(BUILD)/tests/header_cpp
+	./$(BUILD)/tests/run_tests
+
+test-gpu: $(BUILD)/tests/run_gpu_tests
+	./$(BUILD)/tests/run_gpu_tests
+
+# ---- bench ----------------------------------------------------------------
+bench: $(BENCHES)
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libanimate.a
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libanimate.a $(LDLIBS)
+
+# ---- install --------------------------------------------------------------
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/animate.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libanimate.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libanimate.so $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define ANIM_VERSION_STRING "\(.*\)"/\1/p' include/animate.h)|' \
+	    -e 's|@LIBS_PRIVATE@|$(LDLIBS_BASE)|' tools/animate.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/animate.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(GPU_TEST_OBJ:.o=.d)

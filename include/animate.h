@@ -1,0 +1,153 @@
+/*
+ * animate.h - the one public header of libanimate.
+ *
+ * libanimate turns one photo into a video of that person moving: pose animation
+ * (Moore-AnimateAnyone) and, later, talking heads (EchoMimic V1). This header is
+ * C11 and valid C++; it includes only <stddef.h>, <stdint.h> and <stdbool.h>.
+ *
+ * Usage:
+ *
+ *     anim_ctx_params p;
+ *     anim_ctx_params_default(&p);
+ *     p.backend = ANIM_BACKEND_AUTO;          // CUDA when a device is there, else CPU
+ *     anim_ctx *ctx = NULL;
+ *     if (anim_ctx_create(&p, &ctx) != ANIM_OK) { ... }
+ *     anim_status st = anim_ctx_load_models(ctx, "path/to/pretrained_weights");
+ *     if (st != ANIM_OK)
+ *         fprintf(stderr, "%s: %s\n", anim_status_str(st), anim_ctx_last_error(ctx));
+ *     ...
+ *     anim_ctx_free(ctx);                     // anim_ctx_free(NULL) is a no-op
+ *
+ * Thread safety: a context is used by one thread at a time. Different contexts
+ * may be used from different threads at once; the library keeps no mutable
+ * global state (callbacks and errors live in the context). Loaded weights are
+ * read-only after anim_ctx_load_models() returns, so runs do not modify them.
+ *
+ * Errors: every function that can fail returns an anim_status. On failure the
+ * context's last-error string names the file, tensor key, shape or CUDA call at
+ * fault. The library never calls exit() or abort() on a recoverable error.
+ */
+#ifndef ANIMATE_H
+#define ANIMATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ANIM_VERSION_MAJOR 0
+#define ANIM_VERSION_MINOR 1
+#define ANIM_VERSION_PATCH 0
+#define ANIM_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum anim_status {
+    ANIM_OK = 0,
+    ANIM_E_INVALID_ARG = -1,  /* a parameter or flag is out of range */
+    ANIM_E_IO = -2,           /* a file could not be opened, read or written */
+    ANIM_E_FORMAT = -3,       /* a file is malformed (header, pickle, JSON, ...) */
+    ANIM_E_MODEL = -4,        /* weights do not fit the model: missing/extra key, shape */
+    ANIM_E_OOM = -5,          /* host or device memory exhausted */
+    ANIM_E_CUDA = -6,         /* a CUDA/cuBLAS/cuDNN call failed */
+    ANIM_E_UNSUPPORTED = -7,  /* valid but not supported (dtype, backend not built) */
+    ANIM_E_ABORTED = -8,      /* the abort callback asked to stop */
+    ANIM_E_STATE = -9,        /* call made in the wrong state (e.g. no model loaded) */
+    ANIM_E_INTERNAL = -10
+} anim_status;
+
+/* Static name of a status code, e.g. "ANIM_E_FORMAT: malformed file". */
+const char *anim_status_str(anim_status st);
+
+/* ---------------------------------------------------------------- params */
+
+typedef enum anim_backend {
+    ANIM_BACKEND_AUTO = 0, /* CUDA if built in and a device answers, else CPU */
+    ANIM_BACKEND_CPU = 1,
+    ANIM_BACKEND_CUDA = 2
+} anim_backend;
+
+const char *anim_backend_name(anim_backend b);
+
+typedef enum anim_log_level {
+    ANIM_LOG_ERROR = 0,
+    ANIM_LOG_WARN = 1,
+    ANIM_LOG_INFO = 2,
+    ANIM_LOG_DEBUG = 3
+} anim_log_level;
+
+typedef void (*anim_log_fn)(anim_log_level level, const char *msg, void *user);
+/* Long work reports `done` of `total` units of `stage` (e.g. "load", "denoise"). */
+typedef void (*anim_progress_fn)(const char *stage, int done, int total, void *user);
+/* Polled between units of work; returning true stops the work with ANIM_E_ABORTED. */
+typedef bool (*anim_abort_fn)(void *user);
+
+typedef struct anim_ctx_params {
+    uint32_t struct_size;       /* set by anim_ctx_params_default(); keeps the ABI growable */
+    anim_backend backend;       /* default ANIM_BACKEND_AUTO */
+    int device;                 /* CUDA device index, default 0 */
+    int n_threads;              /* CPU threads; 0 = all online cores (default) */
+    anim_log_level log_level;   /* messages above this level are dropped; default INFO */
+    anim_log_fn log_cb;         /* NULL: messages go to stderr */
+    void *log_user;
+    anim_progress_fn progress_cb; /* NULL: no progress reports */
+    void *progress_user;
+    anim_abort_fn abort_cb;     /* NULL: never abort */
+    void *abort_user;
+} anim_ctx_params;
+
+void anim_ctx_params_default(anim_ctx_params *p);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct anim_ctx anim_ctx;
+
+anim_status anim_ctx_create(const anim_ctx_params *p, anim_ctx **out);
+void anim_ctx_free(anim_ctx *ctx);
+
+/* The message of the last failed call on this context ("" when none). */
+const char *anim_ctx_last_error(const anim_ctx *ctx);
+
+/* The backend the context actually runs on (AUTO resolved). */
+anim_backend anim_ctx_backend(const anim_ctx *ctx);
+
+/*
+ * Load a pose-animation model directory: every checkpoint is validated (header,
+ * keys, shapes) before its data is used. Accepted layouts:
+ *  - libanimate's own (as tests/fixtures/moore-tiny): reference_unet, denoising_unet,
+ *    motion_module, pose_guider as .safetensors or .pth, unet/config.json, vae/,
+ *    image_encoder/, optional model_config.json;
+ *  - Moore-AnimateAnyone's pretrained_weights/ folder as its README has users
+ *    download it (sd-vae-ft-mse/, stable-diffusion-v1-5/unet/config.json, ...).
+ * Where both a .safetensors and a .pth/.bin exist, .safetensors wins.
+ */
+anim_status anim_ctx_load_models(anim_ctx *ctx, const char *model_dir);
+
+typedef struct anim_net_info {
+    const char *name;       /* "reference_unet", "denoising_unet", "vae", ... */
+    const char *file;       /* the checkpoint it came from (first one if several) */
+    int64_t n_tensors;
+    int64_t n_params;
+} anim_net_info;
+
+typedef struct anim_model_info {
+    int n_nets;
+    anim_net_info nets[8];
+    int64_t total_params;
+    int64_t weight_bytes;   /* bytes held in the backend's storage dtype */
+} anim_model_info;
+
+/* Describe the loaded model; ANIM_E_STATE if none is loaded. */
+anim_status anim_ctx_model_info(const anim_ctx *ctx, anim_model_info *out);
+
+/* "libanimate 0.1.0 (cpu, cuda sm_80/89/90a)" - what this build contains. */
+const char *anim_version_info(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ANIMATE_H */

@@ -1,0 +1,31 @@
+/*
+ * model.h - a loaded pose-animation model: every network's weights in backend
+ * memory, plus the configs they were built from. Read-only after load, so one
+ * model can serve many runs (per-run scratch lives elsewhere).
+ */
+#ifndef ANIM_NN_MODEL_H
+#define ANIM_NN_MODEL_H
+
+#include "animate.h"
+#include "backend.h"
+#include "util/error.h"
+#include "util/log.h"
+
+typedef struct anim_model anim_model;
+
+/* Resolve the model directory layout, parse configs, open and validate every
+ * checkpoint (keys, shapes, dtypes) and upload the weights to `be`. */
+anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hooks, anim_model **out,
+                            anim_error *err);
+void anim_model_free(anim_model *m);   /* NULL is a no-op */
+void anim_model_describe(const anim_model *m, anim_model_info *out);
+
+/* Backend pointer of a weight by network and canonical key ("vae",
+ * "encoder.conv_in.weight"); NULL if unknown. Conv weights are OHWI. The
+ * motion modules are part of "denoising_unet" (also found as "motion_module"). */
+const void *anim_model_weight(const anim_model *m, const char *net, const char *key);
+
+struct anim_model_config;
+const struct anim_model_config *anim_model_cfg(const anim_model *m);
+
+#endif
