@@ -340,6 +340,17 @@ TEST(config_motion_module_channel_checks) {
     json_free(u);
     CHECK_STATUS_E(st, ANIM_E_FORMAT);
     CHECK_CONTAINS(err.msg, "32 groups");
+
+    /* the same base config is fine once unet_additional_kwargs turns the motion modules off:
+     * the denoising UNet is checked after the kwargs, not before */
+    u = parse("{\"block_out_channels\": [16, 16, 16, 16], \"norm_num_groups\": 8, \"attention_head_dim\": 2}");
+    json_value *m = parse("{\"unet_additional_kwargs\": {\"use_motion_module\": false}}");
+    CHECK(u && m);
+    st = anim_model_config_parse(&mc, u, "unet/config.json", m, "model_config.json", &err);
+    json_free(u);
+    json_free(m);
+    CHECK_OK_E(st);
+    CHECK(!mc.denoising_unet.use_motion_module && mc.denoising_unet.block_out_channels[3] == 16);
 }
 
 static bool vae_bad(const char *text, anim_status want, const char *field) {

@@ -532,3 +532,49 @@ TEST(manifest_tiny_safetensors_binds) {
 TEST(manifest_tiny_pth_binds) {
     CHECK(bind_tiny_dir("tests/fixtures/moore-tiny-pth", "pth", "diffusion_pytorch_model.bin", "pytorch_model.bin"));
 }
+
+/* ---- the manifest reader itself ------------------------------------------ */
+
+static anim_status manifest_from(const char *text, tf_file **f, anim_error *err) {
+    json_value *j = json_parse(text, strlen(text), NULL, err);
+    if (!j) return ANIM_E_FORMAT;
+    anim_status st = tf_manifest_from_json(j, "m.json", f, err);
+    json_free(j);
+    return st;
+}
+
+TEST(manifest_reader) {
+    anim_error err = {0};
+    tf_file *f = NULL;
+    CHECK_OK_E(manifest_from("{\"keys\": [{\"name\": \"a.weight\", \"shape\": [2, 3], \"dtype\": \"float16\"}, "
+                             "{\"name\": \"ids\", \"shape\": [1, 5], \"dtype\": \"int64\"}, "
+                             "{\"name\": \"s\", \"shape\": [], \"dtype\": \"torch.bfloat16\"}]}",
+                             &f, &err));
+    CHECK(f->format == TF_MANIFEST && f->n == 3 && !strcmp(f->path, "m.json"));
+    const tf_tensor *t = tf_find(f, "a.weight");
+    CHECK(t && t->dtype == ANIM_DT_F16 && t->ndim == 2 && t->shape[1] == 3 && !t->data && t->nbytes == 12);
+    t = tf_find(f, "ids");
+    CHECK(t && t->dtype == ANIM_DT_I64 && t->nbytes == 40);
+    t = tf_find(f, "s");
+    CHECK(t && t->dtype == ANIM_DT_BF16 && t->ndim == 0 && tf_numel(t) == 1);
+    float x;
+    CHECK(tf_read_f32(t, &x, &err) != ANIM_OK); /* no data behind a manifest */
+    tf_close(f);
+
+    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2], \"dtype\": \"complex64\"}]}", &f,
+                                 &err),
+                   ANIM_E_FORMAT);
+    CHECK_CONTAINS(err.msg, "complex64");
+    CHECK(f == NULL);
+    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2, -1], \"dtype\": \"float32\"}]}", &f,
+                                 &err),
+                   ANIM_E_FORMAT);
+    CHECK_CONTAINS(err.msg, "'a'");
+    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}, "
+                                 "{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}]}",
+                                 &f, &err),
+                   ANIM_E_FORMAT);
+    CHECK_CONTAINS(err.msg, "duplicate");
+    CHECK_STATUS_E(manifest_from("{\"tensors\": []}", &f, &err), ANIM_E_FORMAT);
+    CHECK_CONTAINS(err.msg, "'keys'");
+}

@@ -764,27 +764,30 @@ anim_status anim_model_config_parse(anim_model_config *mc, const json_value *une
                                     const json_value *model_json, const char *model_file, anim_error *err) {
     anim_model_config_default(mc);
     if (!model_file) model_file = "model_config.json";
+    if (!unet_file) unet_file = "unet config";
     anim_status st;
+    unet_config *d = &mc->denoising_unet;
     if (unet_json) {
         if ((st = unet_config_parse(&mc->reference_unet, unet_json, unet_file, err))) return st;
-        mc->reference_unet.use_motion_module = false;
+        mc->reference_unet.use_motion_module = false; /* a UNet2DConditionModel ignores these */
         mc->reference_unet.use_inflated_groupnorm = false;
-        if ((st = unet_config_parse(&mc->denoising_unet, unet_json, unet_file, err))) return st;
+        /* the denoising UNet is checked once, after the kwargs that may change it */
+        pctx pu = {unet_file, "", err};
+        if ((st = unet_fields(d, unet_json, &pu))) return st;
     }
     /* Moore UNet3DConditionModel.from_pretrained_2d replaces the block types of
      * the base config with this fixed 4-level layout before applying the kwargs */
-    unet_config *d = &mc->denoising_unet;
     if (d->n_levels != 4)
         return anim_seterr(err, ANIM_E_UNSUPPORTED,
                            "%s: 'block_out_channels' has %d entries; the denoising UNet3D (from_pretrained_2d) "
                            "hard-codes 4 levels",
-                           unet_file ? unet_file : "unet config", d->n_levels);
+                           unet_file, d->n_levels);
     d->n_down_types = d->n_up_types = 4;
     for (int i = 0; i < 4; i++) {
         d->down_attn[i] = i < 3; /* CrossAttnDownBlock3D x3, DownBlock3D */
         d->up_attn[i] = i > 0;   /* UpBlock3D, CrossAttnUpBlock3D x3 */
     }
-    if (!model_json) return unet_config_check(d, unet_file ? unet_file : "unet config", err);
+    if (!model_json) return unet_config_check(d, unet_file, err);
 
     pctx p = {model_file, "", err};
     if (model_json->type != JSON_OBJECT)
@@ -792,7 +795,7 @@ anim_status anim_model_config_parse(anim_model_config *mc, const json_value *une
     const json_value *o;
     if ((st = get_obj(&p, model_json, "unet_additional_kwargs", &o))) return st;
     if (o && (st = unet_config_apply_kwargs(d, o, model_file, "unet_additional_kwargs.", err))) return st;
-    if (!o && (st = unet_config_check(d, model_file, err))) return st;
+    if (!o && (st = unet_config_check(d, unet_file, err))) return st;
     if ((st = get_obj(&p, model_json, "noise_scheduler_kwargs", &o))) return st;
     if (o && (st = sched_config_parse(&mc->sched, o, model_file, "noise_scheduler_kwargs.", err))) return st;
     if ((st = get_obj(&p, model_json, "pose_guider", &o))) return st;

@@ -328,4 +328,24 @@ const void *anim_model_weight(const anim_model *m, const char *net, const char *
     return NULL;
 }
 
+size_t anim_model_n_weights(const anim_model *m) {
+    size_t n = 0;
+    for (int i = 0; i < GRP_COUNT; i++) n += m->g[i].specs.n;
+    return n;
+}
+
+const void *anim_model_weight_at(const anim_model *m, size_t i, const char **net, const char **key, int64_t *numel) {
+    for (int g = 0; g < GRP_COUNT; g++) {
+        if (i >= m->g[g].specs.n) { i -= m->g[g].specs.n; continue; }
+        const w_spec *s = &m->g[g].specs.v[i];
+        int64_t n = 1;
+        for (int d = 0; d < s->ndim; d++) n *= s->shape[d];
+        if (net) *net = m->g[g].name[0];
+        if (key) *key = s->name;
+        if (numel) *numel = n;
+        return m->g[g].w[i];
+    }
+    return NULL;
+}
+
 const anim_model_config *anim_model_cfg(const anim_model *m) { return &m->cfg; }

@@ -25,6 +25,10 @@ void anim_model_describe(const anim_model *m, anim_model_info *out);
  * motion modules are part of "denoising_unet" (also found as "motion_module"). */
 const void *anim_model_weight(const anim_model *m, const char *net, const char *key);
 
+/* Enumerate loaded weights (tests, tools): i < anim_model_n_weights(m). */
+size_t anim_model_n_weights(const anim_model *m);
+const void *anim_model_weight_at(const anim_model *m, size_t i, const char **net, const char **key, int64_t *numel);
+
 struct anim_model_config;
 const struct anim_model_config *anim_model_cfg(const anim_model *m);
 
