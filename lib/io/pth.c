@@ -26,7 +26,6 @@
  * both). On failure pth_parse frees everything it allocated and leaves
  * f->tensors NULL, f->n 0 and f->priv NULL.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +57,17 @@ static bool add_i64(int64_t x, int64_t y, int64_t *r) {
     return true;
 }
 
+/* dst = a + b + c (byte strings that may hold NUL, so no printf); returns
+ * the length, or 0 if it does not fit cap */
+static size_t join3(char *dst, size_t cap, const char *a, size_t na, const char *b, size_t nb, const char *c,
+                    size_t nc) {
+    if (na > cap || nb > cap - na || nc > cap - na - nb) return 0;
+    memcpy(dst, a, na);
+    memcpy(dst + na, b, nb);
+    memcpy(dst + na + nb, c, nc);
+    return na + nb + nc;
+}
+
 /* pk_storage_fn: "<prefix>/data/<key>" must exist and hold numel elements */
 static anim_status resolve_storage(void *ud, const char *key, size_t key_len, anim_dtype dtype,
                                    const char *type_name, int64_t numel, const uint8_t **data,
@@ -69,11 +79,9 @@ static anim_status resolve_storage(void *ud, const char *key, size_t key_len, an
         return anim_seterr(err, ANIM_E_FORMAT, "storage key '%s' is not a plain name (1..%d bytes, no '/' or NUL)",
                            qk, PTH_MAX_KEY);
     char name[ZIP_MAX_NAME + PTH_MAX_KEY + 8];
-    int n = snprintf(name, sizeof name, "%.*s/data/%.*s", (int)c->prefix_len, c->prefix, (int)key_len, key);
-    if (n < 0 || (size_t)n >= sizeof name) /* cannot happen with the limits above */
-        return anim_seterr(err, ANIM_E_INTERNAL, "storage '%s': entry name too long", qk);
-    zip_printable(qn, sizeof qn, name, (size_t)n);
-    const zip_entry *e = zip_find(c->zip, name, (size_t)n);
+    size_t n = join3(name, sizeof name, c->prefix, c->prefix_len, "/data/", 6, key, key_len);
+    zip_printable(qn, sizeof qn, name, n);
+    const zip_entry *e = n ? zip_find(c->zip, name, n) : NULL; /* n == 0 cannot happen with these limits */
     if (!e) return anim_seterr(err, ANIM_E_FORMAT, "storage '%s' has no zip entry '%s'", qk, qn);
     int64_t need;
     if (!mul_i64(numel, (int64_t)anim_dtype_size(dtype), &need) || (uint64_t)need > e->size)
@@ -210,12 +218,12 @@ static anim_status find_pickle(const zip_archive *z, const zip_entry **out, anim
 static anim_status check_byteorder(const zip_archive *z, const char *prefix, size_t prefix_len,
                                    anim_error *err) {
     char name[ZIP_MAX_NAME + 16];
-    int n = snprintf(name, sizeof name, "%.*s/byteorder", (int)prefix_len, prefix);
-    const zip_entry *e = n > 0 && (size_t)n < sizeof name ? zip_find(z, name, (size_t)n) : NULL;
+    size_t n = join3(name, sizeof name, prefix, prefix_len, "/byteorder", 10, "", 0);
+    const zip_entry *e = n ? zip_find(z, name, n) : NULL;
     if (!e || (e->size == 6 && memcmp(e->data, "little", 6) == 0)) return ANIM_OK;
     char qn[256], qv[64];
     return anim_seterr(err, ANIM_E_UNSUPPORTED, "zip entry '%s' says '%s'; only little-endian checkpoints are read",
-                       zip_printable(qn, sizeof qn, name, (size_t)n),
+                       zip_printable(qn, sizeof qn, name, n),
                        zip_printable(qv, sizeof qv, (const char *)e->data, (size_t)e->size));
 }
 

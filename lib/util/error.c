@@ -25,7 +25,16 @@ anim_status anim_err_prefix(anim_error *err, const char *fmt, ...) {
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", pre, old);
+    /* "pre: old", cut to the buffer (a deliberate truncation, done by hand so
+     * -Wformat-truncation has nothing to warn about) */
+    size_t lp = strnlen(pre, sizeof pre), lo = strnlen(old, sizeof old), cap = sizeof err->msg - 1;
+    if (lp > cap) lp = cap;
+    memcpy(err->msg, pre, lp);
+    size_t o = lp;
+    for (const char *sep = ": "; *sep && o < cap; sep++) err->msg[o++] = *sep;
+    if (lo > cap - o) lo = cap - o;
+    memcpy(err->msg + o, old, lo);
+    err->msg[o + lo] = '\0';
     return err->status;
 }
 
