@@ -40,6 +40,8 @@ struct json_value {
     size_t *key_lens;    /* JSON_OBJECT key lengths */
 };
 
+/* A limit of 0 (or a NULL json_limits) means the default; max_depth is clamped to 1024
+ * so recursion cannot exhaust the stack. */
 typedef struct json_limits {
     int max_depth;           /* nesting of arrays/objects; default 64 */
     size_t max_string;       /* bytes in one decoded string; default 1 MiB */

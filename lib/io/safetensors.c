@@ -107,7 +107,8 @@ static anim_status check_lengths(const uint8_t *buf, size_t len, uint64_t *n_out
         return anim_seterr(err, ANIM_E_FORMAT, "header length %" PRIu64 " exceeds the %llu-byte limit", n,
                            ST_MAX_HEADER);
     if (n < 2)
-        return anim_seterr(err, ANIM_E_FORMAT, "header length %" PRIu64 " is too small (the shortest header is '{}')", n);
+        return anim_seterr(err, ANIM_E_FORMAT, "header length %" PRIu64 " is too small (the shortest header is '{}')",
+                           n);
     /* len >= 8 and n <= 1e8, so neither side can overflow */
     if (n > (uint64_t)len - 8)
         return anim_seterr(err, ANIM_E_FORMAT, "file truncated: header claims %" PRIu64 " bytes, %zu present", n,
@@ -189,12 +190,14 @@ static anim_status entry_shape(st_entry *e, const json_value *v, anim_error *err
 static anim_status entry_offsets(st_entry *e, const json_value *v, anim_error *err) {
     if (v->type != JSON_ARRAY || v->len != 2 || v->items[0].type != JSON_NUMBER || !v->items[0].is_uint ||
         v->items[1].type != JSON_NUMBER || !v->items[1].is_uint)
-        return anim_seterr(err, ANIM_E_FORMAT, "tensor '%s': data_offsets must be [BEGIN, END], two non-negative integers",
+        return anim_seterr(err, ANIM_E_FORMAT,
+                           "tensor '%s': data_offsets must be [BEGIN, END], two non-negative integers",
                            show(e->name).s);
     e->begin = v->items[0].u64;
     e->end = v->items[1].u64;
     if (e->end < e->begin)
-        return anim_seterr(err, ANIM_E_FORMAT, "tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] end before they begin",
+        return anim_seterr(err, ANIM_E_FORMAT,
+                           "tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] end before they begin",
                            show(e->name).s, e->begin, e->end);
     return ANIM_OK;
 }
@@ -207,7 +210,8 @@ static anim_status entry_size(st_entry *e, anim_error *err) {
     for (int i = 0; i < e->ndim; i++) {
         uint64_t d = (uint64_t)e->shape[i];
         if (d && numel > UINT64_MAX / d)
-            return anim_seterr(err, ANIM_E_FORMAT, "tensor '%s': shape %s element count overflows", show(e->name).s, sh);
+            return anim_seterr(err, ANIM_E_FORMAT, "tensor '%s': shape %s element count overflows",
+                               show(e->name).s, sh);
         numel *= d;
     }
     if (numel > UINT64_MAX / e->bits)
@@ -237,7 +241,8 @@ static anim_status parse_entry(st_entry *e, const json_value *v, anim_error *err
         bool known = false;
         for (int k = 0; k < 3; k++) known |= strcmp(v->keys[i], fields[k]) == 0 && v->key_lens[i] == strlen(fields[k]);
         if (!known)
-            return anim_seterr(err, ANIM_E_FORMAT, "tensor '%s': unknown field '%s' (expected dtype, shape, data_offsets)",
+            return anim_seterr(err, ANIM_E_FORMAT,
+                               "tensor '%s': unknown field '%s' (expected dtype, shape, data_offsets)",
                                show(e->name).s, show(v->keys[i]).s);
     }
     const json_value *f[3];
@@ -273,25 +278,33 @@ static anim_status check_tiling(st_entry *e, size_t n, uint64_t data_len, anim_e
     for (size_t i = 0; i < n && st == ANIM_OK; i++) {
         const st_entry *t = s[i];
         if (t->begin < covered)
-            st = anim_seterr(err, ANIM_E_FORMAT, "tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] overlap tensor '%s' [%" PRIu64
-                             ", %" PRIu64 "]", show(t->name).s, t->begin, t->end, show(prev->name).s, prev->begin, prev->end);
+            st = anim_seterr(err, ANIM_E_FORMAT,
+                             "tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] overlap tensor '%s' [%" PRIu64
+                             ", %" PRIu64 "]",
+                             show(t->name).s, t->begin, t->end, show(prev->name).s, prev->begin, prev->end);
         else if (t->begin > covered && prev)
-            st = anim_seterr(err, ANIM_E_FORMAT, "gap of %" PRIu64 " bytes between tensor '%s' [%" PRIu64 ", %" PRIu64
-                             "] and tensor '%s' [%" PRIu64 ", %" PRIu64 "]", t->begin - covered, show(prev->name).s,
-                             prev->begin, prev->end, show(t->name).s, t->begin, t->end);
+            st = anim_seterr(err, ANIM_E_FORMAT,
+                             "gap of %" PRIu64 " bytes between tensor '%s' [%" PRIu64 ", %" PRIu64
+                             "] and tensor '%s' [%" PRIu64 ", %" PRIu64 "]",
+                             t->begin - covered, show(prev->name).s, prev->begin, prev->end, show(t->name).s,
+                             t->begin, t->end);
         else if (t->begin > covered)
-            st = anim_seterr(err, ANIM_E_FORMAT, "gap of %" PRIu64 " bytes at the start of the data section (first tensor '%s' "
-                             "begins at %" PRIu64 ")", t->begin, show(t->name).s, t->begin);
+            st = anim_seterr(err, ANIM_E_FORMAT,
+                             "gap of %" PRIu64 " bytes at the start of the data section (first tensor '%s' "
+                             "begins at %" PRIu64 ")",
+                             t->begin, show(t->name).s, t->begin);
         covered = t->end;
         prev = t;
     }
     free(s);
     if (st != ANIM_OK) return st;
     if (covered > data_len)
-        return anim_seterr(err, ANIM_E_FORMAT, "file truncated: tensors cover %" PRIu64 " bytes but the data section has %" PRIu64,
+        return anim_seterr(err, ANIM_E_FORMAT,
+                           "file truncated: tensors cover %" PRIu64 " bytes but the data section has %" PRIu64,
                            covered, data_len);
     if (covered < data_len)
-        return anim_seterr(err, ANIM_E_FORMAT, "data section is %" PRIu64 " bytes but tensors cover %" PRIu64 " (trailing bytes)",
+        return anim_seterr(err, ANIM_E_FORMAT,
+                           "data section is %" PRIu64 " bytes but tensors cover %" PRIu64 " (trailing bytes)",
                            data_len, covered);
     return ANIM_OK;
 }
