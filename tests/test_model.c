@@ -208,3 +208,16 @@ TEST(model_truncated_checkpoint_fails_cleanly) {
     CHECK_STATUS(load(d, &m, &e), ANIM_E_FORMAT, &e);
     CHECK_CONTAINS(e.msg, "denoising_unet.safetensors");
 }
+
+TEST(model_legacy_torch_pickle_is_named) {
+    /* PROTO 2, LONG1 10-byte magic: how torch.save wrote files before 1.6 */
+    const unsigned char legacy[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
+    char p[600];
+    snprintf(p, sizeof p, "%s/legacy.pth", test_tmp_dir());
+    CHECK(test_write_file(p, legacy, sizeof legacy));
+    tf_file *f = NULL;
+    anim_error e;
+    CHECK_STATUS(tf_open(p, &f, &e), ANIM_E_UNSUPPORTED, &e);
+    CHECK(f == NULL);
+    CHECK_CONTAINS(e.msg, "legacy.pth: legacy (pre-1.6) PyTorch checkpoint");
+}

@@ -137,7 +137,19 @@ static bool is_zip(const uint8_t *b, size_t len) {
     return len >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4;
 }
 
+/* torch.save before 1.6 (or _use_new_zipfile_serialization=False): a bare
+ * pickle starting with PROTO 2 and LONG1 of the 10-byte magic number. As a
+ * safetensors header length these bytes would exceed its 100 MB cap, so the
+ * test cannot misfire on a valid safetensors file. */
+static bool is_legacy_torch(const uint8_t *b, size_t len) {
+    return len >= 4 && b[0] == 0x80 && b[1] == 0x02 && b[2] == 0x8a && b[3] == 0x0a;
+}
+
 static anim_status parse_any(tf_file *f, const uint8_t *buf, size_t len, anim_error *err) {
+    if (is_legacy_torch(buf, len))
+        return anim_seterr(err, ANIM_E_UNSUPPORTED,
+                           "legacy (pre-1.6) PyTorch checkpoint format is not supported; re-save it with a "
+                           "current torch.save (zip format) or as safetensors");
     if (is_zip(buf, len)) {
         f->format = TF_PTH;
         return pth_parse(f, buf, len, err);
