@@ -9,19 +9,6 @@
 #include "nn/config.h"
 #include "test.h"
 
-/* CHECK_OK / CHECK_STATUS against the local `anim_error err` (the generic macros
- * take a pointer, and &err would trip -Waddress) */
-#define CHECK_OK_E(expr)                                                                        \
-    do {                                                                                        \
-        anim_status s_ = (expr);                                                                \
-        CHECK_MSG(s_ == ANIM_OK, "%s returned %d (%s)", #expr, (int)s_, err.msg);               \
-    } while (0)
-#define CHECK_STATUS_E(expr, want)                                                              \
-    do {                                                                                        \
-        anim_status s_ = (expr);                                                                \
-        CHECK_MSG(s_ == (want), "%s returned %d, want %d (%s)", #expr, (int)s_, (int)(want), err.msg); \
-    } while (0)
-
 #define RM "tests/fixtures/real-manifests/"
 #define TINY "tests/fixtures/moore-tiny/"
 
@@ -38,7 +25,7 @@ TEST(config_defaults_equal_released_moore) {
     anim_model_config def, real;
     anim_model_config_default(&def);
     anim_error err = {0};
-    CHECK_OK_E(anim_model_config_load(&real, RM "sd15_unet_config.json", RM "inference_v2.json", &err));
+    CHECK_OK(anim_model_config_load(&real, RM "sd15_unet_config.json", RM "inference_v2.json", &err), &err);
     CHECK(memcmp(&def.reference_unet, &real.reference_unet, sizeof def.reference_unet) == 0);
     CHECK(memcmp(&def.denoising_unet, &real.denoising_unet, sizeof def.denoising_unet) == 0);
     CHECK(memcmp(&def.sched, &real.sched, sizeof def.sched) == 0);
@@ -47,9 +34,9 @@ TEST(config_defaults_equal_released_moore) {
 
     /* no model_config.json at all: the released values */
     anim_model_config none;
-    CHECK_OK_E(anim_model_config_load(&none, RM "sd15_unet_config.json", NULL, &err));
+    CHECK_OK(anim_model_config_load(&none, RM "sd15_unet_config.json", NULL, &err), &err);
     CHECK(memcmp(&def, &none, sizeof def) == 0);
-    CHECK_OK_E(anim_model_config_load(&none, NULL, NULL, &err));
+    CHECK_OK(anim_model_config_load(&none, NULL, NULL, &err), &err);
     CHECK(memcmp(&def, &none, sizeof def) == 0);
 }
 
@@ -98,7 +85,7 @@ TEST(config_vae_clip_defaults_equal_released) {
     got.layers_per_block = 7;
     anim_status st = vae_config_parse(&got, json_get(j, "config"), "vae config", &err);
     json_free(j);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     CHECK(memcmp(&def, &got, sizeof def) == 0);
     CHECK(def.block_out_channels[3] == 512 && def.latent_channels == 4 && def.scaling_factor == 0.18215);
 
@@ -110,7 +97,7 @@ TEST(config_vae_clip_defaults_equal_released) {
     cgot.hidden_act = CLIP_ACT_GELU;
     st = clip_vision_config_parse(&cgot, json_get(j, "config"), "clip config", &err);
     json_free(j);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     CHECK(memcmp(&cdef, &cgot, sizeof cdef) == 0);
     CHECK(clip_vision_num_positions(&cdef) == 257);
 }
@@ -118,7 +105,7 @@ TEST(config_vae_clip_defaults_equal_released) {
 TEST(config_tiny_fixture_values) {
     anim_error err = {0};
     anim_model_config mc;
-    CHECK_OK_E(anim_model_config_load(&mc, TINY "unet/config.json", TINY "model_config.json", &err));
+    CHECK_OK(anim_model_config_load(&mc, TINY "unet/config.json", TINY "model_config.json", &err), &err);
     const unet_config *r = &mc.reference_unet, *d = &mc.denoising_unet;
     for (int i = 0; i < 4; i++) CHECK(r->block_out_channels[i] == 32 && d->block_out_channels[i] == 32);
     CHECK(r->n_levels == 4 && r->layers_per_block == 1 && r->cross_attention_dim == 32 && r->norm_num_groups == 8);
@@ -130,12 +117,12 @@ TEST(config_tiny_fixture_values) {
     CHECK(mc.sched.prediction_type == SCHED_PRED_V && mc.sched.timestep_spacing == SCHED_SPACING_TRAILING);
 
     vae_config v;
-    CHECK_OK_E(vae_config_load(&v, TINY "vae/config.json", &err));
+    CHECK_OK(vae_config_load(&v, TINY "vae/config.json", &err), &err);
     CHECK(v.n_levels == 4 && v.block_out_channels[0] == 8 && v.block_out_channels[2] == 16);
     CHECK(v.layers_per_block == 1 && v.norm_num_groups == 8 && v.latent_channels == 4);
 
     clip_vision_config c;
-    CHECK_OK_E(clip_vision_config_load(&c, TINY "image_encoder/config.json", &err));
+    CHECK_OK(clip_vision_config_load(&c, TINY "image_encoder/config.json", &err), &err);
     CHECK(c.hidden_size == 32 && c.intermediate_size == 128 && c.num_hidden_layers == 2);
     CHECK(c.num_attention_heads == 2 && c.projection_dim == 32 && c.patch_size == 14 && c.image_size == 224);
     CHECK(c.hidden_act == CLIP_ACT_QUICK_GELU && c.layer_norm_eps == 1e-5);
@@ -144,7 +131,7 @@ TEST(config_tiny_fixture_values) {
 TEST(config_echomimic_cross_attention_dim) {
     anim_error err = {0};
     anim_model_config mc;
-    CHECK_OK_E(anim_model_config_load(&mc, RM "sd15_unet_config.json", RM "echomimic.inference_v2.json", &err));
+    CHECK_OK(anim_model_config_load(&mc, RM "sd15_unet_config.json", RM "echomimic.inference_v2.json", &err), &err);
     CHECK(mc.denoising_unet.cross_attention_dim == 384);
     CHECK(mc.reference_unet.cross_attention_dim == 768); /* from_pretrained: base config only */
 }
@@ -161,7 +148,7 @@ TEST(config_attention_head_dim_list_and_3d_names) {
     anim_error err = {0};
     anim_status st = unet_config_parse(&c, j, "unet/config.json", &err);
     json_free(j);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     CHECK(c.n_levels == 2 && c.down_attn[0] && !c.down_attn[1] && !c.up_attn[0] && c.up_attn[1]);
     CHECK(unet_config_down_heads(&c, 0) == 2 && unet_config_down_heads(&c, 1) == 4);
     CHECK(unet_config_up_heads(&c, 0) == 4 && unet_config_up_heads(&c, 1) == 2 && unet_config_mid_heads(&c) == 4);
@@ -177,7 +164,7 @@ TEST(config_clip_nested_vision_config) {
     anim_error err = {0};
     anim_status st = clip_vision_config_parse(&c, j, "image_encoder/config.json", &err);
     json_free(j);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     CHECK(c.hidden_size == 768 && c.projection_dim == 512 && c.patch_size == 32 && c.num_hidden_layers == 12);
     CHECK(clip_vision_num_positions(&c) == 50);
 }
@@ -305,7 +292,7 @@ TEST(config_model_config_overrides) {
     anim_error err = {0};
     anim_status st = anim_model_config_parse(&mc, NULL, NULL, j, "model_config.json", &err);
     json_free(j);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     const unet_config *d = &mc.denoising_unet;
     CHECK(!unet_config_mm_mid(d) && !unet_config_mm_down(d, 0) && unet_config_mm_up(d, 0));
     CHECK(d->mm.temporal_position_encoding_max_len == 24 && d->mm.num_attention_heads == 8);
@@ -324,7 +311,7 @@ TEST(config_denoising_unet_needs_four_levels) {
     anim_error err = {0};
     anim_status st = anim_model_config_parse(&mc, u, "unet/config.json", NULL, NULL, &err);
     json_free(u);
-    CHECK_STATUS_E(st, ANIM_E_UNSUPPORTED);
+    CHECK_STATUS(st, ANIM_E_UNSUPPORTED, &err);
     CHECK_CONTAINS(err.msg, "unet/config.json");
     CHECK_CONTAINS(err.msg, "'block_out_channels'");
 }
@@ -338,7 +325,7 @@ TEST(config_motion_module_channel_checks) {
     anim_error err = {0};
     anim_status st = anim_model_config_parse(&mc, u, "unet/config.json", NULL, NULL, &err);
     json_free(u);
-    CHECK_STATUS_E(st, ANIM_E_FORMAT);
+    CHECK_STATUS(st, ANIM_E_FORMAT, &err);
     CHECK_CONTAINS(err.msg, "32 groups");
 
     /* the same base config is fine once unet_additional_kwargs turns the motion modules off:
@@ -349,7 +336,7 @@ TEST(config_motion_module_channel_checks) {
     st = anim_model_config_parse(&mc, u, "unet/config.json", m, "model_config.json", &err);
     json_free(u);
     json_free(m);
-    CHECK_OK_E(st);
+    CHECK_OK(st, &err);
     CHECK(!mc.denoising_unet.use_motion_module && mc.denoising_unet.block_out_channels[3] == 16);
 }
 

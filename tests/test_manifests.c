@@ -19,19 +19,6 @@
 #include "nn/wspec.h"
 #include "test.h"
 
-/* CHECK_OK / CHECK_STATUS against the local `anim_error err` (the generic macros
- * take a pointer, and &err would trip -Waddress) */
-#define CHECK_OK_E(expr)                                                                        \
-    do {                                                                                        \
-        anim_status s_ = (expr);                                                                \
-        CHECK_MSG(s_ == ANIM_OK, "%s returned %d (%s)", #expr, (int)s_, err.msg);               \
-    } while (0)
-#define CHECK_STATUS_E(expr, want)                                                              \
-    do {                                                                                        \
-        anim_status s_ = (expr);                                                                \
-        CHECK_MSG(s_ == (want), "%s returned %d, want %d (%s)", #expr, (int)s_, (int)(want), err.msg); \
-    } while (0)
-
 #define RM "tests/fixtures/real-manifests/"
 
 /* A manifest: its DOM (for "config" / "num_elements") and its data-less tf_file. */
@@ -303,7 +290,7 @@ TEST(manifest_echomimic_rejects_moore_config) {
     anim_status st = bind_msg(&l, d.f, "denoising_unet", &err);
     wl_free(&l);
     man_close(&d);
-    CHECK_STATUS_E(st, ANIM_E_MODEL);
+    CHECK_STATUS(st, ANIM_E_MODEL, &err);
     CHECK_CONTAINS(err.msg, "attn2.to_k.weight");
     CHECK_CONTAINS(err.msg, "[320, 384]");
     CHECK_CONTAINS(err.msg, "[320, 768]");
@@ -337,7 +324,7 @@ TEST(manifest_missing_key_is_named) {
     anim_status st = bind_msg(&l, m.f, "reference_unet", &err);
     wl_free(&l);
     man_close(&m);
-    CHECK_STATUS_E(st, ANIM_E_MODEL);
+    CHECK_STATUS(st, ANIM_E_MODEL, &err);
     CHECK_CONTAINS(err.msg, victim);
     CHECK_CONTAINS(err.msg, "missing");
 }
@@ -357,7 +344,7 @@ TEST(manifest_wrong_shape_names_key_and_shapes) {
     anim_status st = bind_msg(&l, m.f, "reference_unet", &err);
     wl_free(&l);
     man_close(&m);
-    CHECK_STATUS_E(st, ANIM_E_MODEL);
+    CHECK_STATUS(st, ANIM_E_MODEL, &err);
     CHECK_CONTAINS(err.msg, "down_blocks.1.resnets.0.conv_shortcut.weight");
     CHECK_CONTAINS(err.msg, "[640, 321, 1, 1]");
     CHECK_CONTAINS(err.msg, "[640, 320, 1, 1]");
@@ -389,7 +376,7 @@ TEST(manifest_extra_key_is_unexpected) {
     anim_status st = bind_msg(&l, m.f, "pose_guider", &err);
     wl_free(&l);
     man_close(&m);
-    CHECK_STATUS_E(st, ANIM_E_MODEL);
+    CHECK_STATUS(st, ANIM_E_MODEL, &err);
     CHECK_CONTAINS(err.msg, "blocks.6.weight");
     CHECK_CONTAINS(err.msg, "unexpected");
 }
@@ -443,7 +430,7 @@ TEST(manifest_vae_old_and_new_attention_names) {
     wl_free(&l);
     man_close(&m);
     CHECK(ok);
-    CHECK_STATUS_E(st, ANIM_E_MODEL);
+    CHECK_STATUS(st, ANIM_E_MODEL, &err);
     CHECK_CONTAINS(err.msg, "encoder.mid_block.attentions.0.query.weight");
 }
 
@@ -546,10 +533,10 @@ static anim_status manifest_from(const char *text, tf_file **f, anim_error *err)
 TEST(manifest_reader) {
     anim_error err = {0};
     tf_file *f = NULL;
-    CHECK_OK_E(manifest_from("{\"keys\": [{\"name\": \"a.weight\", \"shape\": [2, 3], \"dtype\": \"float16\"}, "
+    CHECK_OK(manifest_from("{\"keys\": [{\"name\": \"a.weight\", \"shape\": [2, 3], \"dtype\": \"float16\"}, "
                              "{\"name\": \"ids\", \"shape\": [1, 5], \"dtype\": \"int64\"}, "
                              "{\"name\": \"s\", \"shape\": [], \"dtype\": \"torch.bfloat16\"}]}",
-                             &f, &err));
+                             &f, &err), &err);
     CHECK(f->format == TF_MANIFEST && f->n == 3 && !strcmp(f->path, "m.json"));
     const tf_tensor *t = tf_find(f, "a.weight");
     CHECK(t && t->dtype == ANIM_DT_F16 && t->ndim == 2 && t->shape[1] == 3 && !t->data && t->nbytes == 12);
@@ -561,20 +548,20 @@ TEST(manifest_reader) {
     CHECK(tf_read_f32(t, &x, &err) != ANIM_OK); /* no data behind a manifest */
     tf_close(f);
 
-    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2], \"dtype\": \"complex64\"}]}", &f,
+    CHECK_STATUS(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2], \"dtype\": \"complex64\"}]}", &f,
                                  &err),
-                   ANIM_E_FORMAT);
+                   ANIM_E_FORMAT, &err);
     CHECK_CONTAINS(err.msg, "complex64");
     CHECK(f == NULL);
-    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2, -1], \"dtype\": \"float32\"}]}", &f,
+    CHECK_STATUS(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [2, -1], \"dtype\": \"float32\"}]}", &f,
                                  &err),
-                   ANIM_E_FORMAT);
+                   ANIM_E_FORMAT, &err);
     CHECK_CONTAINS(err.msg, "'a'");
-    CHECK_STATUS_E(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}, "
+    CHECK_STATUS(manifest_from("{\"keys\": [{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}, "
                                  "{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\"}]}",
                                  &f, &err),
-                   ANIM_E_FORMAT);
+                   ANIM_E_FORMAT, &err);
     CHECK_CONTAINS(err.msg, "duplicate");
-    CHECK_STATUS_E(manifest_from("{\"tensors\": []}", &f, &err), ANIM_E_FORMAT);
+    CHECK_STATUS(manifest_from("{\"tensors\": []}", &f, &err), ANIM_E_FORMAT, &err);
     CHECK_CONTAINS(err.msg, "'keys'");
 }

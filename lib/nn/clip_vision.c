@@ -1,21 +1,8 @@
 /* clip_vision.c - CLIP vision tower weight-name table (see clip_vision.h). */
 #include "nn/clip_vision.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
-/* snprintf into a W_NAME_MAX key buffer (names are far shorter by construction) */
-static void key(char *k, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void key(char *k, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k, W_NAME_MAX, fmt, ap);
-    va_end(ap);
-}
 
 void clip_vision_weights(const clip_vision_config *c, w_list *l) {
     const int H = c->hidden_size, P = c->patch_size, npos = clip_vision_num_positions(c);
@@ -27,19 +14,19 @@ void clip_vision_weights(const clip_vision_config *c, w_list *l) {
     wl_add(l, W_OPTIONAL | W_UNUSED, 2, 1, npos, 0, 0, "vision_model.embeddings.position_ids");
     wl_norm(l, "vision_model.pre_layrnorm", H);
     for (int i = 0; i < c->num_hidden_layers; i++) {
-        key(p, "vision_model.encoder.layers.%d", i);
+        w_key(p, "vision_model.encoder.layers.%d", i);
         static const char *const PROJ[4] = {"q_proj", "k_proj", "v_proj", "out_proj"};
         for (int j = 0; j < 4; j++) {
-            key(k, "%s.self_attn.%s", p, PROJ[j]);
+            w_key(k, "%s.self_attn.%s", p, PROJ[j]);
             wl_linear(l, k, H, H, true);
         }
-        key(k, "%s.layer_norm1", p);
+        w_key(k, "%s.layer_norm1", p);
         wl_norm(l, k, H);
-        key(k, "%s.mlp.fc1", p);
+        w_key(k, "%s.mlp.fc1", p);
         wl_linear(l, k, c->intermediate_size, H, true);
-        key(k, "%s.mlp.fc2", p);
+        w_key(k, "%s.mlp.fc2", p);
         wl_linear(l, k, H, c->intermediate_size, true);
-        key(k, "%s.layer_norm2", p);
+        w_key(k, "%s.layer_norm2", p);
         wl_norm(l, k, H);
     }
     wl_norm(l, "vision_model.post_layernorm", H);

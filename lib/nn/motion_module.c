@@ -13,23 +13,10 @@
  */
 #include "nn/motion_module.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "nn/unet.h"
 
-/* snprintf into a W_NAME_MAX key buffer (names are far shorter by construction) */
-static void key(char *k, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void key(char *k, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k, W_NAME_MAX, fmt, ap);
-    va_end(ap);
-}
 
 int motion_module_inner_dim(const motion_module_config *m, int channels) {
     /* VanillaTemporalModule: attention_head_dim = in_channels // heads // dim_div */
@@ -39,27 +26,27 @@ int motion_module_inner_dim(const motion_module_config *m, int channels) {
 void motion_module_one_weights(const motion_module_config *m, int C, const char *p, w_list *l) {
     const int inner = motion_module_inner_dim(m, C);
     char k[W_NAME_MAX];
-    key(k, "%s.temporal_transformer.norm", p);
+    w_key(k, "%s.temporal_transformer.norm", p);
     wl_norm(l, k, C);
-    key(k, "%s.temporal_transformer.proj_in", p);
+    w_key(k, "%s.temporal_transformer.proj_in", p);
     wl_linear(l, k, inner, C, true);
     for (int b = 0; b < m->num_transformer_block; b++) {
         for (int a = 0; a < m->n_attention_blocks; a++) {
             /* VersatileAttention, Temporal_Self: self-attention over frames */
-            key(k, "%s.temporal_transformer.transformer_blocks.%d.attention_blocks.%d", p, b, a);
+            w_key(k, "%s.temporal_transformer.transformer_blocks.%d.attention_blocks.%d", p, b, a);
             unet_attn_weights(l, k, inner, inner, inner);
             if (m->temporal_position_encoding)
                 wl_add(l, 0, 3, 1, m->temporal_position_encoding_max_len, inner, 0,
                        "%s.temporal_transformer.transformer_blocks.%d.attention_blocks.%d.pos_encoder.pe", p, b, a);
-            key(k, "%s.temporal_transformer.transformer_blocks.%d.norms.%d", p, b, a);
+            w_key(k, "%s.temporal_transformer.transformer_blocks.%d.norms.%d", p, b, a);
             wl_norm(l, k, inner);
         }
-        key(k, "%s.temporal_transformer.transformer_blocks.%d.ff", p, b);
+        w_key(k, "%s.temporal_transformer.transformer_blocks.%d.ff", p, b);
         unet_ff_weights(l, k, inner);
-        key(k, "%s.temporal_transformer.transformer_blocks.%d.ff_norm", p, b);
+        w_key(k, "%s.temporal_transformer.transformer_blocks.%d.ff_norm", p, b);
         wl_norm(l, k, inner);
     }
-    key(k, "%s.temporal_transformer.proj_out", p);
+    w_key(k, "%s.temporal_transformer.proj_out", p);
     wl_linear(l, k, C, inner, true);
 }
 
@@ -70,7 +57,7 @@ void motion_module_weights(const unet_config *c, w_list *l) {
     for (int i = 0; i < n; i++) {
         if (!unet_config_mm_down(c, i)) continue;
         for (int j = 0; j < L; j++) {
-            key(p, "down_blocks.%d.motion_modules.%d", i, j);
+            w_key(p, "down_blocks.%d.motion_modules.%d", i, j);
             motion_module_one_weights(&c->mm, c->block_out_channels[i], p, l);
         }
     }
@@ -79,7 +66,7 @@ void motion_module_weights(const unet_config *c, w_list *l) {
     for (int i = 0; i < n; i++) {
         if (!unet_config_mm_up(c, i)) continue;
         for (int j = 0; j <= L; j++) {
-            key(p, "up_blocks.%d.motion_modules.%d", i, j);
+            w_key(p, "up_blocks.%d.motion_modules.%d", i, j);
             motion_module_one_weights(&c->mm, unet_up_out_channels(c, i), p, l);
         }
     }

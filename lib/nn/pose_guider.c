@@ -1,21 +1,8 @@
 /* pose_guider.c - PoseGuider / FaceLocator weight-name table (see pose_guider.h). */
 #include "nn/pose_guider.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
-/* snprintf into a W_NAME_MAX key buffer (names are far shorter by construction) */
-static void key(char *k, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void key(char *k, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k, W_NAME_MAX, fmt, ap);
-    va_end(ap);
-}
 
 int pose_guider_num_blocks(const pose_guider_config *c) { return 2 * (c->n_blocks - 1); }
 
@@ -24,9 +11,9 @@ void pose_guider_weights(const pose_guider_config *c, w_list *l) {
     char k[W_NAME_MAX];
     wl_conv(l, "conv_in", b[0], c->conditioning_channels, 3, true);
     for (int i = 0; i + 1 < c->n_blocks; i++) {
-        key(k, "blocks.%d", 2 * i);
+        w_key(k, "blocks.%d", 2 * i);
         wl_conv(l, k, b[i], b[i], 3, true);
-        key(k, "blocks.%d", 2 * i + 1);
+        w_key(k, "blocks.%d", 2 * i + 1);
         wl_conv(l, k, b[i + 1], b[i], 3, true);
     }
     wl_conv(l, "conv_out", c->conditioning_embedding_channels, b[c->n_blocks - 1], 3, true);

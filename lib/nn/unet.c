@@ -9,21 +9,8 @@
  */
 #include "nn/unet.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
-/* snprintf into a W_NAME_MAX key buffer (names are far shorter by construction) */
-static void key(char *k, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void key(char *k, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k, W_NAME_MAX, fmt, ap);
-    va_end(ap);
-}
 
 int unet_temb_channels(const unet_config *c) { return 4 * c->block_out_channels[0]; }
 
@@ -53,29 +40,29 @@ int unet_up_resnet_in(const unet_config *c, int i, int j) {
 
 void unet_resnet_weights(w_list *l, const char *p, int in, int out, int temb) {
     char k[W_NAME_MAX];
-    key(k, "%s.norm1", p);
+    w_key(k, "%s.norm1", p);
     wl_norm(l, k, in);
-    key(k, "%s.conv1", p);
+    w_key(k, "%s.conv1", p);
     wl_conv(l, k, out, in, 3, true);
     if (temb > 0) {
-        key(k, "%s.time_emb_proj", p);
+        w_key(k, "%s.time_emb_proj", p);
         wl_linear(l, k, out, temb, true);
     }
-    key(k, "%s.norm2", p);
+    w_key(k, "%s.norm2", p);
     wl_norm(l, k, out);
-    key(k, "%s.conv2", p);
+    w_key(k, "%s.conv2", p);
     wl_conv(l, k, out, out, 3, true);
     if (in != out) {
-        key(k, "%s.conv_shortcut", p);
+        w_key(k, "%s.conv_shortcut", p);
         wl_conv(l, k, out, in, 1, true);
     }
 }
 
 void unet_ff_weights(w_list *l, const char *p, int dim) {
     char k[W_NAME_MAX];
-    key(k, "%s.net.0.proj", p);
+    w_key(k, "%s.net.0.proj", p);
     wl_linear(l, k, 2 * 4 * dim, dim, true);
-    key(k, "%s.net.2", p);
+    w_key(k, "%s.net.2", p);
     wl_linear(l, k, dim, 4 * dim, true);
 }
 
@@ -84,7 +71,7 @@ void unet_attn_weights(w_list *l, const char *p, int query_dim, int kv_dim, int 
     wl_add(l, 0, 2, inner, kv_dim, 0, 0, "%s.to_k.weight", p);
     wl_add(l, 0, 2, inner, kv_dim, 0, 0, "%s.to_v.weight", p);
     char k[W_NAME_MAX];
-    key(k, "%s.to_out.0", p);
+    w_key(k, "%s.to_out.0", p);
     wl_linear(l, k, query_dim, inner, true);
 }
 
@@ -94,25 +81,25 @@ void unet_attn_weights(w_list *l, const char *p, int query_dim, int kv_dim, int 
 static void transformer(w_list *l, const char *p, int C, int heads, int cross_dim, bool cross) {
     int inner = heads * (C / heads);
     char k[W_NAME_MAX];
-    key(k, "%s.norm", p);
+    w_key(k, "%s.norm", p);
     wl_norm(l, k, C);
-    key(k, "%s.proj_in", p);
+    w_key(k, "%s.proj_in", p);
     wl_conv(l, k, inner, C, 1, true);
-    key(k, "%s.transformer_blocks.0.norm1", p);
+    w_key(k, "%s.transformer_blocks.0.norm1", p);
     wl_norm(l, k, inner);
-    key(k, "%s.transformer_blocks.0.attn1", p);
+    w_key(k, "%s.transformer_blocks.0.attn1", p);
     unet_attn_weights(l, k, inner, inner, inner);
     if (cross) {
-        key(k, "%s.transformer_blocks.0.norm2", p);
+        w_key(k, "%s.transformer_blocks.0.norm2", p);
         wl_norm(l, k, inner);
-        key(k, "%s.transformer_blocks.0.attn2", p);
+        w_key(k, "%s.transformer_blocks.0.attn2", p);
         unet_attn_weights(l, k, inner, cross_dim, inner);
     }
-    key(k, "%s.transformer_blocks.0.norm3", p);
+    w_key(k, "%s.transformer_blocks.0.norm3", p);
     wl_norm(l, k, inner);
-    key(k, "%s.transformer_blocks.0.ff", p);
+    w_key(k, "%s.transformer_blocks.0.ff", p);
     unet_ff_weights(l, k, inner);
-    key(k, "%s.proj_out", p);
+    w_key(k, "%s.proj_out", p);
     wl_conv(l, k, C, inner, 1, true);
 }
 
@@ -129,15 +116,15 @@ void unet_weights(const unet_config *c, unet_kind kind, unsigned flags, w_list *
     for (int i = 0; i < n; i++) {
         int C = c->block_out_channels[i];
         for (int j = 0; j < L; j++) {
-            key(p, "down_blocks.%d.resnets.%d", i, j);
+            w_key(p, "down_blocks.%d.resnets.%d", i, j);
             unet_resnet_weights(l, p, unet_down_resnet_in(c, i, j), C, temb);
             if (c->down_attn[i]) {
-                key(p, "down_blocks.%d.attentions.%d", i, j);
+                w_key(p, "down_blocks.%d.attentions.%d", i, j);
                 transformer(l, p, C, unet_config_down_heads(c, i), xd, cross);
             }
         }
         if (i < n - 1) { /* Downsample2D(use_conv=True): conv 3x3 stride 2 */
-            key(p, "down_blocks.%d.downsamplers.0.conv", i);
+            w_key(p, "down_blocks.%d.downsamplers.0.conv", i);
             wl_conv(l, p, C, C, 3, true);
         }
     }
@@ -150,15 +137,15 @@ void unet_weights(const unet_config *c, unet_kind kind, unsigned flags, w_list *
     for (int i = 0; i < n; i++) {
         int C = unet_up_out_channels(c, i);
         for (int j = 0; j <= L; j++) {
-            key(p, "up_blocks.%d.resnets.%d", i, j);
+            w_key(p, "up_blocks.%d.resnets.%d", i, j);
             unet_resnet_weights(l, p, unet_up_resnet_in(c, i, j), C, temb);
             if (c->up_attn[i]) {
-                key(p, "up_blocks.%d.attentions.%d", i, j);
+                w_key(p, "up_blocks.%d.attentions.%d", i, j);
                 transformer(l, p, C, unet_config_up_heads(c, i), xd, cross);
             }
         }
         if (i < n - 1) { /* Upsample2D(use_conv=True): nearest x2 then conv 3x3 */
-            key(p, "up_blocks.%d.upsamplers.0.conv", i);
+            w_key(p, "up_blocks.%d.upsamplers.0.conv", i);
             wl_conv(l, p, C, C, 3, true);
         }
     }

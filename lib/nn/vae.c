@@ -12,48 +12,35 @@
  */
 #include "nn/vae.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "nn/unet.h"
 
-/* snprintf into a W_NAME_MAX key buffer (names are far shorter by construction) */
-static void key(char *k, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void key(char *k, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(k, W_NAME_MAX, fmt, ap);
-    va_end(ap);
-}
 
 /* Attention(heads = 1, dim_head = C, bias = True, norm_num_groups, _from_deprecated_attn_block) */
 static void mid_attention(w_list *l, const char *p, int C) {
     static const char *const NEW[4] = {"to_q", "to_k", "to_v", "to_out.0"};
     static const char *const OLD[4] = {"query", "key", "value", "proj_attn"};
     char k[W_NAME_MAX];
-    key(k, "%s.group_norm", p);
+    w_key(k, "%s.group_norm", p);
     wl_norm(l, k, C);
     for (int i = 0; i < 4; i++) {
         wl_add(l, 0, 2, C, C, 0, 0, "%s.%s.weight", p, NEW[i]);
-        key(k, "%s.%s.weight", p, OLD[i]);
+        w_key(k, "%s.%s.weight", p, OLD[i]);
         wl_alias_last(l, k);
         wl_add(l, 0, 1, C, 0, 0, 0, "%s.%s.bias", p, NEW[i]);
-        key(k, "%s.%s.bias", p, OLD[i]);
+        w_key(k, "%s.%s.bias", p, OLD[i]);
         wl_alias_last(l, k);
     }
 }
 
 static void mid_block(w_list *l, const char *p, int C) {
     char k[W_NAME_MAX];
-    key(k, "%s.resnets.0", p);
+    w_key(k, "%s.resnets.0", p);
     unet_resnet_weights(l, k, C, C, 0);
-    key(k, "%s.attentions.0", p);
+    w_key(k, "%s.attentions.0", p);
     mid_attention(l, k, C);
-    key(k, "%s.resnets.1", p);
+    w_key(k, "%s.resnets.1", p);
     unet_resnet_weights(l, k, C, C, 0);
 }
 
@@ -65,11 +52,11 @@ void vae_weights(const vae_config *c, w_list *l) {
     wl_conv(l, "encoder.conv_in", b[0], c->in_channels, 3, true);
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < L; j++) {
-            key(p, "encoder.down_blocks.%d.resnets.%d", i, j);
+            w_key(p, "encoder.down_blocks.%d.resnets.%d", i, j);
             unet_resnet_weights(l, p, j == 0 ? (i == 0 ? b[0] : b[i - 1]) : b[i], b[i], 0);
         }
         if (i < n - 1) {
-            key(p, "encoder.down_blocks.%d.downsamplers.0.conv", i);
+            w_key(p, "encoder.down_blocks.%d.downsamplers.0.conv", i);
             wl_conv(l, p, b[i], b[i], 3, true);
         }
     }
@@ -85,11 +72,11 @@ void vae_weights(const vae_config *c, w_list *l) {
     for (int i = 0; i < n; i++) {
         int out = b[n - 1 - i], prev = i == 0 ? last : b[n - i];
         for (int j = 0; j <= L; j++) {
-            key(p, "decoder.up_blocks.%d.resnets.%d", i, j);
+            w_key(p, "decoder.up_blocks.%d.resnets.%d", i, j);
             unet_resnet_weights(l, p, j == 0 ? prev : out, out, 0);
         }
         if (i < n - 1) {
-            key(p, "decoder.up_blocks.%d.upsamplers.0.conv", i);
+            w_key(p, "decoder.up_blocks.%d.upsamplers.0.conv", i);
             wl_conv(l, p, out, out, 3, true);
         }
     }

@@ -35,6 +35,13 @@ void wl_add(w_list *l, unsigned flags, int ndim, int64_t d0, int64_t d1, int64_t
     s->flags = flags;
 }
 
+void w_key(char *k, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k, W_NAME_MAX, fmt, ap);
+    va_end(ap);
+}
+
 void wl_alias_last(w_list *l, const char *alias) {
     if (l->oom || l->n == 0) return;
     snprintf(l->v[l->n - 1].alias, sizeof l->v[l->n - 1].alias, "%s", alias);

@@ -53,6 +53,13 @@ void wl_add(w_list *l, unsigned flags, int ndim, int64_t d0, int64_t d1, int64_t
 /* Set the alias of the most recently added key. */
 void wl_alias_last(w_list *l, const char *alias);
 
+/* printf into a W_NAME_MAX key buffer (cut to fit; real keys are far shorter). */
+void w_key(char *k, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* Common shapes. `p` is the key prefix without the trailing '.'. */
 void wl_linear(w_list *l, const char *p, int64_t out, int64_t in, bool bias);     /* p.weight [out,in], p.bias */
 void wl_conv(w_list *l, const char *p, int64_t out, int64_t in, int64_t k, bool bias); /* p.weight [out,in,k,k] */
