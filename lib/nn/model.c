@@ -133,14 +133,15 @@ typedef struct load_state {
     int done, total;          /* progress in tensors */
 } load_state;
 
-static anim_status upload_group(load_state *ls, model_group *g, const w_bound *b, anim_error *err) {
+static anim_status upload_group(load_state *ls, model_group *g, tf_file *const *files, const w_bound *b,
+                                anim_error *err) {
     g->w = calloc(g->specs.n ? g->specs.n : 1, sizeof *g->w);
     if (!g->w) return anim_seterr(err, ANIM_E_OOM, "out of memory");
     for (size_t k = 0; k < g->specs.n; k++) {
         const w_spec *s = &g->specs.v[k];
         if (anim_should_abort(ls->hooks)) return anim_seterr(err, ANIM_E_ABORTED, "loading aborted by the caller");
         if (!b[k].t || (s->flags & W_UNUSED)) continue;
-        int fi = b[k].file->path == g->path[1] || (g->n_files > 1 && !strcmp(b[k].file->path, g->path[1]));
+        int fi = g->n_files > 1 && b[k].file == files[1]; /* which file, for the per-file info */
         int64_t n = tf_numel(b[k].t);
         g->tensors[fi]++;
         g->params[fi] += n;
@@ -179,7 +180,7 @@ static anim_status load_group(load_state *ls, model_group *g, anim_error *err) {
     if (st == ANIM_OK && !(b = calloc(g->specs.n ? g->specs.n : 1, sizeof *b)))
         st = anim_seterr(err, ANIM_E_OOM, "out of memory");
     if (st == ANIM_OK) st = w_bind(&g->specs, files, g->n_files, g->name[0], g->cfg, b, err);
-    if (st == ANIM_OK) st = upload_group(ls, g, b, err);
+    if (st == ANIM_OK) st = upload_group(ls, g, files, b, err);
     free(b);
     for (int i = 0; i < g->n_files; i++) tf_close(files[i]);
     return st;
@@ -273,9 +274,10 @@ void anim_model_free(anim_model *m) {
 anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hooks, anim_model **out,
                             anim_error *err) {
     *out = NULL;
-    if (!is_dir(dir))
-        return anim_seterr(err, ANIM_E_IO, "%s: model directory not found (%s)", dir,
-                           errno ? strerror(errno) : "not a directory");
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return anim_seterr(err, ANIM_E_IO, "%s: model directory not found (%s)", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return anim_seterr(err, ANIM_E_IO, "%s: not a directory", dir);
     anim_model *m = calloc(1, sizeof *m);
     if (!m) return anim_seterr(err, ANIM_E_OOM, "out of memory");
     m->be = be;
