@@ -37,6 +37,7 @@ typedef struct model_group {
     int n_files;
     const char *cfg;          /* which config the shapes came from, for messages */
     w_list specs;
+    const w_spec **by_name;   /* specs sorted by name, for lookups from the networks */
     void **w;                 /* backend pointer per spec (NULL: unused or absent) */
     int64_t tensors[2], params[2];
 } model_group;
@@ -241,6 +242,18 @@ static anim_status resolve(anim_model *m, const char *dir, anim_error *err) {
     return ANIM_OK;
 }
 
+static int cmp_spec_ptr(const void *a, const void *b) {
+    return strcmp((*(const w_spec *const *)a)->name, (*(const w_spec *const *)b)->name);
+}
+
+static anim_status index_specs(model_group *g, anim_error *err) {
+    g->by_name = malloc((g->specs.n ? g->specs.n : 1) * sizeof *g->by_name);
+    if (!g->by_name) return anim_seterr(err, ANIM_E_OOM, "out of memory");
+    for (size_t k = 0; k < g->specs.n; k++) g->by_name[k] = &g->specs.v[k];
+    qsort(g->by_name, g->specs.n, sizeof *g->by_name, cmp_spec_ptr);
+    return ANIM_OK;
+}
+
 static void build_specs(anim_model *m) {
     model_group *g = m->g;
     g[GRP_REFERENCE].cfg = "the UNet config";
@@ -264,6 +277,7 @@ void anim_model_free(anim_model *m) {
             for (size_t k = 0; k < g->specs.n; k++)
                 if (g->w[k]) m->be->ops->free(m->be, g->w[k]);
         free(g->w);
+        free(g->by_name);
         wl_free(&g->specs);
         free(g->path[0]);
         free(g->path[1]);
@@ -289,6 +303,7 @@ anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hook
         for (int i = 0; i < GRP_COUNT; i++) {
             if (m->g[i].specs.oom) { st = anim_seterr(err, ANIM_E_OOM, "out of memory"); break; }
             for (size_t k = 0; k < m->g[i].specs.n; k++) ls.total += !(m->g[i].specs.v[k].flags & W_UNUSED);
+            if ((st = index_specs(&m->g[i], err)) != ANIM_OK) break;
         }
     }
     for (int i = 0; i < GRP_COUNT && st == ANIM_OK; i++) {
@@ -320,14 +335,28 @@ void anim_model_describe(const anim_model *m, anim_model_info *out) {
     out->weight_bytes = m->weight_elems * (int64_t)anim_dtype_size(m->be->storage);
 }
 
-const void *anim_model_weight(const anim_model *m, const char *net, const char *key) {
+const void *anim_model_find(const anim_model *m, const char *net, const char *key, const w_spec **spec) {
     for (int i = 0; i < GRP_COUNT; i++) {
         const model_group *g = &m->g[i];
         if (strcmp(g->name[0], net) && !(g->name[1] && !strcmp(g->name[1], net))) continue;
-        for (size_t k = 0; k < g->specs.n; k++)
-            if (!strcmp(g->specs.v[k].name, key)) return g->w[k];
+        size_t lo = 0, hi = g->specs.n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(g->by_name[mid]->name, key);
+            if (c == 0) {
+                if (spec) *spec = g->by_name[mid];
+                return g->w[g->by_name[mid] - g->specs.v];
+            }
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
     }
+    if (spec) *spec = NULL;
     return NULL;
+}
+
+const void *anim_model_weight(const anim_model *m, const char *net, const char *key) {
+    return anim_model_find(m, net, key, NULL);
 }
 
 size_t anim_model_n_weights(const anim_model *m) {

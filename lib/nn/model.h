@@ -24,6 +24,10 @@ void anim_model_describe(const anim_model *m, anim_model_info *out);
  * "encoder.conv_in.weight"); NULL if unknown. Conv weights are OHWI. The
  * motion modules are part of "denoising_unet" (also found as "motion_module"). */
 const void *anim_model_weight(const anim_model *m, const char *net, const char *key);
+/* The same, also giving the key's spec (shape as in the checkpoint, flags); *spec
+ * is NULL when the network has no such key. */
+struct w_spec;
+const void *anim_model_find(const anim_model *m, const char *net, const char *key, const struct w_spec **spec);
 
 /* Enumerate loaded weights (tests, tools): i < anim_model_n_weights(m). */
 size_t anim_model_n_weights(const anim_model *m);
