@@ -31,11 +31,11 @@ static void usage(FILE *f) {
 }
 
 /* one line per 10% so logs stay readable */
-static void on_progress(const char *stage, int done, int total, void *user) {
-    int *last = user, pct = total ? (int)(100LL * done / total) : 100;
-    if (pct / 10 == *last / 10 && done != total) return;
+static void on_progress(const anim_progress *pr, void *user) {
+    int *last = user, pct = pr->total ? (int)(100LL * pr->done / pr->total) : 100;
+    if (pct / 10 == *last / 10 && pr->done != pr->total) return;
     *last = pct;
-    fprintf(stderr, "%s: %3d%% (%d/%d tensors)\n", stage, pct, done, total);
+    fprintf(stderr, "%s: %3d%% (%d/%d tensors)\n", pr->stage, pct, pr->done, pr->total);
 }
 
 int main(int argc, char **argv) {

@@ -80,8 +80,16 @@ typedef enum anim_log_level {
 } anim_log_level;
 
 typedef void (*anim_log_fn)(anim_log_level level, const char *msg, void *user);
-/* Long work reports `done` of `total` units of `stage` (e.g. "load", "denoise"). */
-typedef void (*anim_progress_fn)(const char *stage, int done, int total, void *user);
+/* Long work reports its progress: `done` of `total` units of `stage`
+ * ("load": tensors; "denoise": UNet calls, with the step and context window). */
+typedef struct anim_progress {
+    const char *stage;       /* "load", "prepare", "denoise", "decode" */
+    int done, total;         /* units of this stage completed / in all */
+    int step, n_steps;       /* "denoise": current step (1-based) and step count */
+    int window, n_windows;   /* "denoise": context window (1-based) within the step */
+    double elapsed_s;        /* seconds since this call started */
+} anim_progress;
+typedef void (*anim_progress_fn)(const anim_progress *p, void *user);
 /* Polled between units of work; returning true stops the work with ANIM_E_ABORTED. */
 typedef bool (*anim_abort_fn)(void *user);
 

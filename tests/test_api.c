@@ -84,12 +84,11 @@ TEST(api_load_missing_dir_names_it) {
 
 typedef struct { int calls, last_done, last_total; } progress_log;
 
-static void on_progress(const char *stage, int done, int total, void *user) {
+static void on_progress(const anim_progress *p, void *user) {
     progress_log *l = user;
-    (void)stage;
-    l->calls++;
-    l->last_done = done;
-    l->last_total = total;
+    l->calls += !strcmp(p->stage, "load");
+    l->last_done = p->done;
+    l->last_total = p->total;
 }
 
 TEST(api_load_tiny_fixture_reports_networks_and_progress) {

@@ -167,7 +167,7 @@ static anim_status upload_group(load_state *ls, model_group *g, tf_file *const *
             return anim_err_prefix(err, "%s: tensor '%s'", b[k].file->path, s->name);
         if ((st = ls->be->ops->upload(ls->be, g->w[k], src, (size_t)n, err)) != ANIM_OK)
             return anim_err_prefix(err, "%s: tensor '%s'", b[k].file->path, s->name);
-        anim_progress(ls->hooks, "load", ++ls->done, ls->total);
+        anim_progress_simple(ls->hooks, "load", ++ls->done, ls->total);
     }
     return ANIM_OK;
 }

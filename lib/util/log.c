@@ -26,8 +26,13 @@ void anim_log(const anim_hooks *h, anim_log_level level, const char *fmt, ...) {
     else fprintf(stderr, "libanimate %s: %s\n", level_name(level), msg);
 }
 
-void anim_progress(const anim_hooks *h, const char *stage, int done, int total) {
-    if (h && h->progress_cb) h->progress_cb(stage, done, total, h->progress_user);
+void anim_progress_simple(const anim_hooks *h, const char *stage, int done, int total) {
+    anim_progress p = {stage, done, total, 0, 0, 0, 0, 0.0};
+    anim_progress_report(h, &p);
+}
+
+void anim_progress_report(const anim_hooks *h, const anim_progress *p) {
+    if (h && h->progress_cb) h->progress_cb(p, h->progress_user);
 }
 
 bool anim_should_abort(const anim_hooks *h) { return h && h->abort_cb && h->abort_cb(h->abort_user); }

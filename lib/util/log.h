@@ -26,7 +26,9 @@ void anim_log(const anim_hooks *h, anim_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void anim_progress(const anim_hooks *h, const char *stage, int done, int total);
+void anim_progress_simple(const anim_hooks *h, const char *stage, int done, int total);
+/* the full report (denoising steps and windows) */
+void anim_progress_report(const anim_hooks *h, const anim_progress *p);
 bool anim_should_abort(const anim_hooks *h);
 
 #endif
