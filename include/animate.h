@@ -151,6 +151,76 @@ typedef struct anim_model_info {
 /* Describe the loaded model; ANIM_E_STATE if none is loaded. */
 anim_status anim_ctx_model_info(const anim_ctx *ctx, anim_model_info *out);
 
+/* ---------------------------------------------------------------- pictures and videos */
+
+/* An RGB8 picture: rows top to bottom, 3 bytes per pixel, no padding. */
+typedef struct anim_picture {
+    int width, height;
+    uint8_t *rgb;
+} anim_picture;
+
+/* Read a picture file, recognised by its content (not its name); alpha is
+ * dropped as PIL's convert("RGB") drops it. Free with anim_picture_free(). */
+anim_status anim_picture_read(anim_ctx *ctx, const char *path, anim_picture *out);
+void anim_picture_free(anim_picture *p);            /* NULL or empty is a no-op */
+/* Does the file start like a picture format libanimate reads? (cheap; opens the file) */
+bool anim_is_picture_file(const char *path);
+
+/* Frames of one size, back to back (n_frames * height * width * 3 bytes). */
+typedef struct anim_video {
+    int n_frames, width, height;
+    uint8_t *rgb;
+} anim_video;
+
+void anim_video_free(anim_video *v);                /* NULL or empty is a no-op */
+
+typedef struct anim_write_params {
+    uint32_t struct_size;
+    int fps;                /* default 30 */
+    int quality;            /* animated WebP quality 0-100, default 90 */
+    bool lossless;          /* animated WebP lossless, default false */
+} anim_write_params;
+
+void anim_write_params_default(anim_write_params *p);
+
+/* PATH ending in ".webp": one animated WebP; anything else: a directory
+ * (created if missing) of frame_000.png, frame_001.png, ... Files are written
+ * under a temporary name and renamed when complete. */
+anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *path, const anim_write_params *p);
+
+/* ---------------------------------------------------------------- pose animation */
+
+typedef struct anim_pose_params {
+    uint32_t struct_size;
+    int width, height;        /* output size, default 512 x 784 (floored to multiples of 8, as upstream) */
+    int frames;               /* default 0: one frame per pose picture */
+    int steps;                /* DDIM steps, default 30 */
+    float guidance;           /* classifier-free guidance scale, default 3.5 */
+    uint64_t seed;            /* default 42: libanimate's own generator (not PyTorch's) */
+    int context_frames;       /* frames per context window, default 24 */
+    int context_overlap;      /* frames shared by neighbouring windows, default 4 */
+    /* Initial latents instead of the seeded draw: a safetensors file holding
+     * tensor "latents" [1, 4, F, H/8, W/8] (F32 or F16), or an array of that
+     * shape (float32, C order). NULL: draw from `seed`. */
+    const char *noise_file;
+    const float *noise;
+    /* Final latents (before VAE decoding): written as tensor "latents" (F32)
+     * to this safetensors file and/or copied into this caller-owned array of
+     * 4 * F * (H/8) * (W/8) floats. NULL: not kept. */
+    const char *save_latents_file;
+    float *latents_out;
+} anim_pose_params;
+
+void anim_pose_params_default(anim_pose_params *p);
+
+/* Animate `ref` through the poses (the first `frames` pictures of `poses`),
+ * with the models loaded by anim_ctx_load_models(). Progress goes to the
+ * context's progress callback (stage "denoise": one report per UNet call,
+ * with step and window); the abort callback is polled between UNet calls.
+ * On success *out holds the frames (free with anim_video_free). */
+anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_picture *ref,
+                          const anim_picture *poses, int n_poses, anim_video *out);
+
 /* "libanimate 0.1.0 (cpu, cuda sm_80/89/90a)" - what this build contains. */
 const char *anim_version_info(void);
 
