@@ -380,3 +380,5 @@ const void *anim_model_weight_at(const anim_model *m, size_t i, const char **net
 }
 
 const anim_model_config *anim_model_cfg(const anim_model *m) { return &m->cfg; }
+const vae_config *anim_model_vae_cfg(const anim_model *m) { return &m->vae; }
+const clip_vision_config *anim_model_clip_cfg(const anim_model *m) { return &m->clip; }

@@ -34,6 +34,10 @@ size_t anim_model_n_weights(const anim_model *m);
 const void *anim_model_weight_at(const anim_model *m, size_t i, const char **net, const char **key, int64_t *numel);
 
 struct anim_model_config;
+struct vae_config;
+struct clip_vision_config;
 const struct anim_model_config *anim_model_cfg(const anim_model *m);
+const struct vae_config *anim_model_vae_cfg(const anim_model *m);
+const struct clip_vision_config *anim_model_clip_cfg(const anim_model *m);
 
 #endif

@@ -167,8 +167,24 @@ nn_t nn_copy(nn_ctx *c, nn_t x) {
 
 nn_t nn_keep(nn_ctx *c, nn_mark_t m, nn_t t) {
     if (!nn_ok(c)) return NONE;
-    /* copy above everything, release, copy down: chunks are never freed on
-     * release, so the upper copy stays valid, and the two never overlap */
+    nn_arena *ar = c->ar;
+    size_t es = anim_dtype_size(c->be->storage);
+    size_t n = (nn_numel(t) + ar->align - 1) / ar->align * ar->align;
+    if (ar->n_ch && m.chunk < ar->n_ch && m.used + n <= ar->ch[m.chunk].cap) {
+        /* the result will land at the mark: one copy when that does not overlap t */
+        const char *base = ar->ch[m.chunk].base, *dst = base + m.used * es, *src = t.d;
+        bool same_chunk = src >= base && src < base + ar->ch[m.chunk].cap * es;
+        if (src == dst || !same_chunk || src >= dst + n * es) {
+            nn_release(c, m);
+            nn_t y = nn_new(c, t.n, t.h, t.w, t.c);
+            if (!nn_ok(c) || y.d == t.d) return y;
+            anim_error e;
+            check(c, c->be->ops->axpby(c->be, 1.0f, t.d, 0.0f, NULL, y.d, nn_numel(t), &e), &e, "keep");
+            return nn_ok(c) ? y : NONE;
+        }
+    }
+    /* overlapping: copy above everything, release, copy down. Chunks are
+     * never freed on release, so the upper copy stays valid. */
     nn_t tmp = nn_copy(c, t);
     nn_release(c, m);
     nn_t y = nn_new(c, t.n, t.h, t.w, t.c);
@@ -176,6 +192,22 @@ nn_t nn_keep(nn_ctx *c, nn_mark_t m, nn_t t) {
     anim_error e;
     check(c, c->be->ops->axpby(c->be, 1.0f, tmp.d, 0.0f, NULL, y.d, nn_numel(t), &e), &e, "keep");
     return nn_ok(c) ? y : NONE;
+}
+
+void nn_store(nn_ctx *c, nn_t dst, nn_t src) {
+    if (!nn_ok(c)) return;
+    if (nn_numel(dst) != nn_numel(src)) {
+        nn_fail(c, ANIM_E_INTERNAL, "%s: store of %zu elements into %zu", c->net, nn_numel(src), nn_numel(dst));
+        return;
+    }
+    anim_error e;
+    check(c, c->be->ops->axpby(c->be, 1.0f, src.d, 0.0f, NULL, dst.d, nn_numel(src), &e), &e, "store");
+}
+
+void nn_act_inplace(nn_ctx *c, nn_t x, bk_act act) {
+    if (!nn_ok(c)) return;
+    anim_error e;
+    check(c, c->be->ops->act(c->be, act, x.d, x.d, nn_numel(x), &e), &e, "act");
 }
 
 nn_t nn_from_host(nn_ctx *c, const float *x, int n, int h, int w, int ch) {
@@ -396,13 +428,22 @@ nn_t nn_resnet(nn_ctx *c, nn_t x, const char *p, nn_t temb, int groups, float ep
     w_key(k, "%s.norm1", p);
     nn_t h = nn_group_norm(c, x, k, groups, eps, true);
     w_key(k, "%s.conv1", p);
-    h = nn_conv(c, h, k, 1, 1);
+    h = nn_keep(c, m, nn_conv(c, h, k, 1, 1)); /* norm1's output is dead once conv1 ran */
     if (temb.d) {
         /* diffusers: time_emb_proj(silu(temb))[:, :, None, None], added to every frame of its sample */
+        nn_mark_t mt = nn_mark(c);
         nn_t t = nn_act(c, temb, BK_ACT_SILU);
         w_key(k, "%s.time_emb_proj", p);
         t = nn_linear(c, t, k);
-        h = nn_add_channel(c, h, t, temb.n ? x.n / temb.n : 1);
+        if (nn_ok(c) && (t.c != h.c || x.n % temb.n))
+            nn_fail(c, ANIM_E_INTERNAL, "%s: %s time embedding [%d, %d] for %d frames of %d channels", c->net, p,
+                    t.n, t.c, x.n, h.c);
+        if (nn_ok(c)) {
+            anim_error e;
+            check(c, c->be->ops->add_channel(c->be, h.d, t.d, h.d, h.n, h.h * h.w, h.c, x.n / temb.n, &e), &e,
+                  "add_channel");
+        }
+        nn_release(c, mt);
     }
     w_key(k, "%s.norm2", p);
     h = nn_group_norm(c, h, k, groups, eps, true);

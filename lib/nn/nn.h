@@ -78,6 +78,8 @@ nn_t nn_slice_n(nn_ctx *c, nn_t t, int f0, int nf);
 void *nn_ptr(const nn_ctx *c, const void *base, size_t elems);
 nn_t nn_reshape(nn_t t, int n, int h, int w, int ch);   /* same numel, no copy */
 nn_t nn_copy(nn_ctx *c, nn_t x);
+/* copy src into an existing tensor or view (same element count) */
+void nn_store(nn_ctx *c, nn_t dst, nn_t src);
 
 /* host <-> backend (F32 on the host, NHWC) */
 nn_t nn_from_host(nn_ctx *c, const float *x, int n, int h, int w, int ch);
@@ -109,6 +111,7 @@ nn_t nn_linear_res(nn_ctx *c, nn_t x, const char *prefix, nn_t res);
 nn_t nn_group_norm(nn_ctx *c, nn_t x, const char *prefix, int groups, float eps, bool silu);
 nn_t nn_layer_norm(nn_ctx *c, nn_t x, const char *prefix, float eps);
 nn_t nn_act(nn_ctx *c, nn_t x, bk_act act);
+void nn_act_inplace(nn_ctx *c, nn_t x, bk_act act);
 nn_t nn_add(nn_ctx *c, nn_t a, nn_t b);                   /* same shapes */
 nn_t nn_axpby(nn_ctx *c, float alpha, nn_t a, float beta, nn_t b);
 nn_t nn_scale(nn_ctx *c, nn_t a, float alpha);
@@ -127,8 +130,8 @@ nn_t nn_attention(nn_ctx *c, nn_t q, nn_t k, nn_t v, nn_t k2, nn_t v2, int heads
 /* diffusers ResnetBlock2D (+ Moore ResnetBlock3D per frame): GN(groups, eps) ->
  * SiLU -> conv1 -> (+ time_emb_proj(temb) per sample) -> GN -> SiLU -> conv2;
  * shortcut conv_shortcut (1x1) when present; (x + h) / out_scale.
- * temb: [B, 1, 1, Ct] already SiLU-ed, or {0}; frames = x.n / B. */
-nn_t nn_resnet(nn_ctx *c, nn_t x, const char *prefix, nn_t temb_silu, int groups, float eps, float out_scale);
+ * temb: [B, 1, 1, Ct] (the time embedding, before SiLU) or {0}; frames = x.n / B. */
+nn_t nn_resnet(nn_ctx *c, nn_t x, const char *prefix, nn_t temb, int groups, float eps, float out_scale);
 /* diffusers Attention (to_q/to_k/to_v/to_out.0) on normed tokens; kv_in: keys/values input
  * (NULL .d: self-attention on x), extra (.d non-NULL): extra tokens appended to the keys/values
  * input (reference bank), one per batch or one broadcast (extra.n == 1). */

@@ -1,5 +1,5 @@
 /*
- * vae.c - AutoencoderKL weight-name table (see vae.h).
+ * vae.c - AutoencoderKL: weight-name table and forward passes (see vae.h).
  *
  * Channel plan (diffusers vae.py Encoder / Decoder):
  *   encoder.conv_in [b0, in]; down_blocks.i: resnets j (in: b_{i-1} for j == 0,
@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "nn/nn.h"
 #include "nn/unet.h"
 
 

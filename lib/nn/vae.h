@@ -8,6 +8,7 @@
 #define ANIM_NN_VAE_H
 
 #include "nn/config.h"
+#include "nn/nn.h"
 #include "nn/wspec.h"
 
 /* Mid-block attention keys use the in-memory diffusers names
@@ -15,5 +16,20 @@
  * accept the deprecated AttentionBlock names SD-era hub files ship
  * (query, key, value, proj_attn) as aliases. */
 void vae_weights(const vae_config *c, w_list *l);
+
+/* Forward passes over NHWC activations. Both select the "vae" weights
+ * (c->net is set inside and restored on return), run one image at a time
+ * (scratch bounded by one image's activations) and leave only their result
+ * on the arena above the caller's allocations. Any batch size n >= 1.
+ *
+ * vae_encode_mean: img [n, H, W, in_channels] in [-1, 1] ->
+ *   AutoencoderKL.encode(img).latent_dist.mean [n, h, w, latent_channels],
+ *   h = H halved (floor) n_levels - 1 times. NOT multiplied by the scaling
+ *   factor (the pipeline does that).
+ * vae_decode: z [n, h, w, latent_channels], already divided by the scaling
+ *   factor -> AutoencoderKL.decode(z).sample [n, h*2^(n_levels-1), ..,
+ *   out_channels], roughly in [-1, 1]; the caller maps (x/2 + 0.5).clamp(0, 1). */
+nn_t vae_encode_mean(nn_ctx *c, const vae_config *cfg, nn_t img);
+nn_t vae_decode(nn_ctx *c, const vae_config *cfg, nn_t z);
 
 #endif
