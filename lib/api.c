@@ -11,6 +11,7 @@
 #include "animate.h"
 #include "backend.h"
 #include "nn/model.h"
+#include "pipe/pose2vid.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -109,6 +110,47 @@ void anim_ctx_free(anim_ctx *ctx) {
     anim_model_free(ctx->model);
     anim_be_free(ctx->be);
     free(ctx);
+}
+
+/* Record the outcome of a call made by another public-API file (media.c). */
+anim_status anim__ctx_result(anim_ctx *ctx, const anim_error *e) {
+    return e->status == ANIM_OK ? ctx_ok(ctx) : ctx_fail(ctx, e);
+}
+
+void anim_pose_params_default(anim_pose_params *p) {
+    if (p) pipe_pose_params_default(p);
+}
+
+anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_picture *ref,
+                          const anim_picture *poses, int n_poses, anim_video *out) {
+    if (!ctx || !out) return ANIM_E_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    anim_error e;
+    anim_err_clear(&e);
+    if (!ctx->model) return ctx_fail(ctx, &(anim_error){ANIM_E_STATE, "no model loaded (call anim_ctx_load_models first)"});
+    if (!ref || !ref->rgb || ref->width < 1 || ref->height < 1 || !poses || n_poses < 1)
+        return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "reference picture and at least one pose picture are needed"});
+    anim_pose_params def;
+    if (!p) {
+        anim_pose_params_default(&def);
+        p = &def;
+    } else if (p->struct_size != sizeof *p) {
+        return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "anim_pose_params.struct_size mismatch (use anim_pose_params_default)"});
+    }
+    anim_image *imgs = calloc((size_t)n_poses, sizeof *imgs);
+    if (!imgs) return ctx_fail(ctx, &(anim_error){ANIM_E_OOM, "out of memory"});
+    for (int i = 0; i < n_poses; i++) {
+        if (!poses[i].rgb || poses[i].width < 1 || poses[i].height < 1) {
+            free(imgs);
+            anim_seterr(&e, ANIM_E_INVALID_ARG, "pose picture %d is empty", i);
+            return ctx_fail(ctx, &e);
+        }
+        imgs[i] = (anim_image){poses[i].width, poses[i].height, poses[i].rgb};
+    }
+    anim_image r = {ref->width, ref->height, ref->rgb};
+    anim_status st = pipe_pose2vid(ctx->be, ctx->model, &ctx->hooks, p, &r, imgs, n_poses, out, NULL, &e);
+    free(imgs);
+    return st == ANIM_OK ? ctx_ok(ctx) : ctx_fail(ctx, &e);
 }
 
 const char *anim_ctx_last_error(const anim_ctx *ctx) { return ctx ? ctx->last_error : "no context"; }

@@ -11,6 +11,7 @@
 #define ANIM_NN_MOTION_MODULE_H
 
 #include "nn/config.h"
+#include "nn/nn.h"
 #include "nn/wspec.h"
 
 /* Append the `*.motion_modules.*` keys at every place the config puts them
@@ -27,5 +28,12 @@ void motion_module_one_weights(const motion_module_config *m, int channels, cons
 
 /* attention width inside a module: heads x (C // heads // temporal_attention_dim_div) */
 int motion_module_inner_dim(const motion_module_config *m, int channels);
+
+/* Forward of one VanillaTemporalModule under prefix p on x [B * frames, h, w, C]
+ * (sample-major frames; weights from c->net): per-frame GroupNorm(32, eps 1e-6),
+ * proj_in, TemporalTransformerBlocks (LayerNorm -> + pos_encoder.pe[f] ->
+ * self-attention over the frame axis at every pixel -> + residual; GEGLU FF),
+ * proj_out, + x. Returns [B * frames, h, w, C] at the arena top. */
+nn_t motion_module_forward(nn_ctx *c, const motion_module_config *m, nn_t x, int frames, const char *p);
 
 #endif

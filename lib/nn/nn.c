@@ -194,15 +194,17 @@ nn_t nn_keep(nn_ctx *c, nn_mark_t m, nn_t t) {
     return nn_ok(c) ? y : NONE;
 }
 
-void nn_store(nn_ctx *c, nn_t dst, nn_t src) {
+void nn_axpby_into(nn_ctx *c, nn_t dst, float alpha, nn_t a, float beta, nn_t b) {
     if (!nn_ok(c)) return;
-    if (nn_numel(dst) != nn_numel(src)) {
-        nn_fail(c, ANIM_E_INTERNAL, "%s: store of %zu elements into %zu", c->net, nn_numel(src), nn_numel(dst));
+    if (nn_numel(a) != nn_numel(dst) || (b.d && nn_numel(b) != nn_numel(dst))) {
+        nn_fail(c, ANIM_E_INTERNAL, "%s: storing %zu elements into %zu", c->net, nn_numel(a), nn_numel(dst));
         return;
     }
     anim_error e;
-    check(c, c->be->ops->axpby(c->be, 1.0f, src.d, 0.0f, NULL, dst.d, nn_numel(src), &e), &e, "store");
+    check(c, c->be->ops->axpby(c->be, alpha, a.d, beta, b.d, dst.d, nn_numel(dst), &e), &e, "store");
 }
+
+void nn_store(nn_ctx *c, nn_t dst, nn_t src) { nn_axpby_into(c, dst, 1.0f, src, 0.0f, NONE); }
 
 void nn_act_inplace(nn_ctx *c, nn_t x, bk_act act) {
     if (!nn_ok(c)) return;

@@ -80,6 +80,8 @@ nn_t nn_reshape(nn_t t, int n, int h, int w, int ch);   /* same numel, no copy *
 nn_t nn_copy(nn_ctx *c, nn_t x);
 /* copy src into an existing tensor or view (same element count) */
 void nn_store(nn_ctx *c, nn_t dst, nn_t src);
+/* dst = alpha a + beta b into an existing tensor or view (b.d NULL: dst = alpha a; dst may alias a or b) */
+void nn_axpby_into(nn_ctx *c, nn_t dst, float alpha, nn_t a, float beta, nn_t b);
 
 /* host <-> backend (F32 on the host, NHWC) */
 nn_t nn_from_host(nn_ctx *c, const float *x, int n, int h, int w, int ch);

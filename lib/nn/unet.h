@@ -6,8 +6,8 @@
  * applied per frame, plus motion modules, see motion_module.h). Both use
  * diffusers 0.24 state-dict naming.
  *
- * This file holds the weight-name tables and the channel plan derived from a
- * unet_config; the forward passes live here too (added separately).
+ * This file holds the weight-name tables, the channel plan derived from a
+ * unet_config and the two forward passes (unet_reference_bank, unet_denoise).
  */
 #ifndef ANIM_NN_UNET_H
 #define ANIM_NN_UNET_H
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "nn/config.h"
+#include "nn/nn.h"
 #include "nn/wspec.h"
 
 typedef enum unet_kind {
@@ -57,5 +58,79 @@ int unet_down_resnet_in(const unet_config *c, int i, int j);
 int unet_up_out_channels(const unet_config *c, int i);    /* reversed(block_out_channels)[i] */
 int unet_up_skip_channels(const unet_config *c, int i, int j);
 int unet_up_resnet_in(const unet_config *c, int i, int j); /* hidden + skip */
+
+/* ---- BasicTransformerBlocks (the reference-attention sites) ---- */
+
+/* Most BasicTransformerBlocks a unet_config can have: n_levels x layers_per_block
+ * down + n_levels x (layers_per_block + 1) up + 1 mid, at the parser's limits. */
+#define UNET_MAX_TBLOCKS (UNET_MAX_LEVELS * (2 * 64 + 1) + 1)
+
+typedef enum unet_section { UNET_SEC_DOWN = 0, UNET_SEC_UP = 1, UNET_SEC_MID = 2 } unet_section;
+
+/* One BasicTransformerBlock: down_blocks.<level>.attentions.<index>,
+ * up_blocks.<level>.attentions.<index> or mid_block.attentions.0. */
+typedef struct unet_tblock {
+    unet_section section;
+    int level, index;
+    int channels;           /* norm1.normalized_shape[0] */
+} unet_tblock;
+
+/* The UNet's BasicTransformerBlocks in PyTorch module DFS order - down blocks,
+ * up blocks, mid block, as the modules are registered in UNet2DConditionModel /
+ * UNet3DConditionModel.__init__ - the order ReferenceAttentionControl lists them
+ * in. Returns how many (at most max are written to out, which may be NULL). */
+int unet_tblocks(const unet_config *c, unet_tblock *out, int max);
+/* "down_blocks.0.attentions.1.transformer_blocks.0" */
+void unet_tblock_name(const unet_tblock *b, char *buf, size_t len);
+
+/* The reference bank (Moore mutual_self_attention.py, "write" mode): LN1 output
+ * of every BasicTransformerBlock of the reference UNet, writer DFS order,
+ * [samples, h, w, C] (token j = pixel j), rounded to float16 as
+ * ReferenceAttentionControl.update(dtype=torch.float16) does. The tensors live
+ * in the nn_ctx arena below the mark unet_reference_bank took: they stay valid
+ * until the caller releases to a mark taken before that call. */
+typedef struct unet_bank {
+    int n;                              /* blocks */
+    int samples;                        /* batch of the reference pass; the LAST sample is the cond one */
+    int channels[UNET_MAX_TBLOCKS];     /* per writer block (for the reader pairing) */
+    nn_t t[UNET_MAX_TBLOCKS];
+} unet_bank;
+
+/* Pair reader blocks with writer blocks as ReferenceAttentionControl.update():
+ * both lists in DFS order, each stable-sorted by descending channel count, then
+ * zipped (Python zip: the shorter list decides). reader_to_writer[r] = writer
+ * DFS index, or -1 for a reader block left without a bank. Returns the number
+ * of reader blocks. */
+int unet_bank_pairing(const unet_config *reader, const int *writer_channels, int n_writer, int *reader_to_writer);
+
+/* ---- forward passes (NHWC; frames folded into n, sample-major: b * F + f) ---- */
+
+/*
+ * Moore UNet2DConditionModel as the reference net (pipeline: once, before step 0):
+ * ref_latents [B, h, w, in_channels] (B = 2: the CFG batch [ref, ref]; B = 1:
+ * the cond sample only, which gives the reader the same bank), timestep 0,
+ * encoder_states [B, 1, 1, cross_attention_dim] ([zeros, image_embeds]).
+ * Fills *bank (allocated on c's arena before any temporaries, see unet_bank) and
+ * stops after the last bank write - the rest of the net is dead. Net "reference_unet".
+ * round_f16: true reproduces upstream (the float16 cast of update()); false keeps
+ * the writer's values as computed (tests comparing them with the float32 bank).
+ */
+anim_status unet_reference_bank(nn_ctx *c, const unet_config *cfg, nn_t ref_latents, nn_t encoder_states,
+                                bool round_f16, unet_bank *bank);
+
+/*
+ * Moore UNet3DConditionModel forward (net "denoising_unet", motion modules
+ * included): latents [B * frames, h, w, in_channels] with B = 2 (CFG batch
+ * [uncond frames, cond frames]) or 1 (cond only), one timestep for all samples,
+ * encoder_states [B, 1, 1, cross_attention_dim], pose_features [frames or
+ * B * frames, h, w, block_out_channels[0]] added after conv_in ({0}: none),
+ * bank from unet_reference_bank (NULL: no reference attention). Reference
+ * tokens go to the cond sample only (B = 2: the uncond sample runs plain
+ * self-attention, as Moore's read-mode block overwrites it). Returns the model
+ * output [B * frames, h, w, out_channels] (v-prediction), allocated where the
+ * call started; {0} with the error in c on failure.
+ */
+nn_t unet_denoise(nn_ctx *c, const unet_config *cfg, nn_t latents, int frames, float timestep, nn_t encoder_states,
+                  nn_t pose_features, const unet_bank *bank);
 
 #endif

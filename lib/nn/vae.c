@@ -91,18 +91,6 @@ void vae_weights(const vae_config *c, w_list *l) {
  * to their blocks, Attention(eps=resnet_eps) and conv_norm_out(eps=1e-6). */
 #define VAE_EPS 1e-6f
 
-/* Copy src into dst (same element count; dst may be a view into a larger tensor):
- * the per-frame loops assemble their output this way. */
-static void vae_store(nn_ctx *c, nn_t dst, nn_t src) {
-    if (!nn_ok(c)) return;
-    if (nn_numel(dst) != nn_numel(src)) {
-        nn_fail(c, ANIM_E_INTERNAL, "%s: storing %zu elements into %zu", c->net, nn_numel(src), nn_numel(dst));
-        return;
-    }
-    anim_error e;
-    anim_status st = c->be->ops->axpby(c->be, 1.0f, src.d, 0.0f, NULL, dst.d, nn_numel(src), &e);
-    if (st != ANIM_OK) nn_fail(c, st, "%s: store: %s", c->net, e.msg);
-}
 
 /*
  * diffusers 0.24 attention_processor.py Attention as built by UNetMidBlock2D
@@ -238,7 +226,7 @@ static nn_t vae_per_frame(nn_ctx *c, const vae_config *cfg, nn_t x, vae_frame_fn
         if (nn_ok(c) && (yf.h != oh || yf.w != ow || yf.c != oc))
             nn_fail(c, ANIM_E_INTERNAL, "%s: frame gave [%d, %d, %d], expected [%d, %d, %d]", c->net, yf.h, yf.w,
                     yf.c, oh, ow, oc);
-        vae_store(c, nn_slice_n(c, y, f, 1), yf);
+        nn_store(c, nn_slice_n(c, y, f, 1), yf);
         nn_release(c, m);
     }
     return nn_ok(c) ? y : (nn_t){0};

@@ -1,0 +1,354 @@
+/*
+ * pose2vid.c - the pose-animation pipeline: Moore-AnimateAnyone's long
+ * pipeline (src/pipelines/pipeline_pose2vid_long.py, as scripts/pose2vid.py
+ * runs it), step for step:
+ *
+ *   1. CLIP: the reference squashed to 224x224 (PIL bicubic) -> image_embeds,
+ *      the one-token context [zeros (uncond), embeds (cond)];
+ *   2. VAE: the reference resized (LANCZOS) to W x H -> latent mean * 0.18215;
+ *   3. reference UNet once at timestep 0 on [ref, ref] -> the bank (fp16-rounded);
+ *   4. PoseGuider on every pose picture (LANCZOS to W x H, / 255);
+ *   5. DDIM: per step, context windows (closed loop, wrapping); per window the
+ *      UNet on [uncond, cond] x window frames with the window's pose features;
+ *      predictions summed per frame and divided by the per-frame count; then
+ *      guidance (uncond + s (cond - uncond)) and one DDIM step on the clip;
+ *   6. VAE decode one frame at a time, (x / 2 + 0.5).clamp(0, 1), uint8 by
+ *      truncation of x * 255 (Moore's save_videos_grid).
+ * Guidance is skipped when the scale is <= 1 (do_classifier_free_guidance).
+ * Latents live on the host between UNet calls (they are small); activations
+ * live in one arena, with the persistent tensors (context, bank, pose
+ * features) at its bottom and everything per window released after it.
+ */
+#include "pipe/pose2vid.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/st_write.h"
+#include "io/tensor_file.h"
+#include "nn/clip_vision.h"
+#include "nn/config.h"
+#include "nn/nn.h"
+#include "nn/pose_guider.h"
+#include "nn/unet.h"
+#include "nn/vae.h"
+#include "pipe/context.h"
+#include "pipe/ddim.h"
+#include "pipe/noise.h"
+#include "pipe/preprocess.h"
+
+/* Moore's pipeline hard-codes the SD VAE scale (not the config's) */
+#define VAE_SCALE 0.18215f
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+void pipe_pose_params_default(anim_pose_params *p) {
+    memset(p, 0, sizeof *p);
+    p->struct_size = (uint32_t)sizeof *p;
+    p->width = 512;
+    p->height = 784;
+    p->steps = 30;
+    p->guidance = 3.5f;
+    p->seed = 42;
+    p->context_frames = 24;
+    p->context_overlap = 4;
+}
+
+static anim_status check_params(const anim_pose_params *p, int n_poses, int *frames, anim_error *err) {
+    if (p->width < 8 || p->height < 8 || p->width > 16384 || p->height > 16384)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "width x height %d x %d: each must be in 8..16384", p->width,
+                           p->height);
+    if (p->frames < 0) return anim_seterr(err, ANIM_E_INVALID_ARG, "frames %d must be >= 1", p->frames);
+    int f = p->frames ? p->frames : n_poses;
+    if (n_poses < 1) return anim_seterr(err, ANIM_E_INVALID_ARG, "no pose pictures given");
+    if (f > n_poses)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "%d frames asked for but only %d pose pictures given", f,
+                           n_poses);
+    if (p->steps < 1 || p->steps > 1000)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "steps %d must be in 1..1000", p->steps);
+    if (!(p->guidance >= 0 && p->guidance <= 100))
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "guidance scale %g must be in 0..100", (double)p->guidance);
+    if (p->context_frames < 1 || p->context_overlap < 0 || p->context_overlap >= p->context_frames)
+        return anim_seterr(err, ANIM_E_INVALID_ARG,
+                           "context windows of %d frames with overlap %d: need frames >= 1 and 0 <= overlap < frames",
+                           p->context_frames, p->context_overlap);
+    *frames = f;
+    return ANIM_OK;
+}
+
+/* Initial latents, NCFHW [1, 4, F, h, w] as upstream draws and stores them. */
+static anim_status initial_noise(const anim_pose_params *p, int F, int h, int w, float *out, anim_error *err) {
+    size_t n = (size_t)4 * F * h * w;
+    if (p->noise) {
+        memcpy(out, p->noise, n * sizeof *out);
+        return ANIM_OK;
+    }
+    if (!p->noise_file) {
+        anim_randn(p->seed, out, n);
+        return ANIM_OK;
+    }
+    tf_file *f = NULL;
+    anim_status st = tf_open(p->noise_file, &f, err);
+    if (st != ANIM_OK) return st;
+    const tf_tensor *t = tf_find(f, "latents");
+    int64_t want[5] = {1, 4, F, h, w};
+    char a[96], b[96];
+    if (!t) st = anim_seterr(err, ANIM_E_FORMAT, "%s: no tensor 'latents'", p->noise_file);
+    else if (t->ndim != 5 || memcmp(t->shape, want, sizeof want) != 0)
+        st = anim_seterr(err, ANIM_E_INVALID_ARG,
+                         "%s: tensor 'latents' has shape %s but the frames, width and height asked for need %s",
+                         p->noise_file, tf_shape_str(t->shape, t->ndim, a, sizeof a), tf_shape_str(want, 5, b, sizeof b));
+    else if (t->dtype != ANIM_DT_F32 && t->dtype != ANIM_DT_F16 && t->dtype != ANIM_DT_BF16)
+        st = anim_seterr(err, ANIM_E_FORMAT, "%s: tensor 'latents' is %s; F32 or F16 expected", p->noise_file,
+                         anim_dtype_name(t->dtype));
+    else if ((st = tf_read_f32(t, out, err)) != ANIM_OK)
+        anim_err_prefix(err, "%s", p->noise_file);
+    tf_close(f);
+    return st;
+}
+
+typedef struct run {
+    nn_ctx c;
+    const anim_model_config *mc;
+    int F, h, w, H8, W8, B;        /* B: 2 with guidance ([uncond, cond]), else 1 */
+    float *lat;                    /* latents, frames layout [F][h][w][4] */
+    nn_t enc, posefeat;            /* persistent: context [B,1,1,D], pose features [F,h,w,C0] */
+    unet_bank bank;
+    struct timespec t0;
+} run;
+
+/* steps 1-4: everything computed once per video */
+static void prepare(run *r, const anim_image *ref, const anim_image *poses) {
+    nn_ctx *c = &r->c;
+    const clip_vision_config *ccfg = anim_model_clip_cfg(c->model);
+    const vae_config *vcfg = anim_model_vae_cfg(c->model);
+    int S = ccfg->image_size, D = ccfg->projection_dim;
+    size_t pix_n = (size_t)S * S * 3, img_n = (size_t)r->H8 * r->W8 * 3, lat_n = (size_t)r->h * r->w * 4;
+    float *host = malloc((pix_n > img_n ? pix_n : img_n) * sizeof *host);
+    float *emb = calloc((size_t)2 * D, sizeof *emb), *ref_lat = malloc(2 * lat_n * sizeof *ref_lat);
+    if (!host || !emb || !ref_lat) {
+        nn_fail(c, ANIM_E_OOM, "out of host memory preparing the inputs");
+        goto out;
+    }
+    anim_error e;
+    nn_mark_t m0 = nn_mark(c);
+    /* 1. CLIP image embedding: the uncond context is all zeros */
+    if (anim_prep_clip(ref, S, NULL, NULL, host, &e) != ANIM_OK) { nn_fail(c, e.status, "%s", e.msg); goto out; }
+    nn_t emb_t = clip_vision_embed(c, ccfg, nn_from_host(c, host, 1, S, S, 3));
+    if (!nn_to_host(c, emb_t, emb + (size_t)(r->B - 1) * D)) goto out;
+    nn_release(c, m0);
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 1, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    /* 2. reference latents: VAE mean * 0.18215, repeated for the CFG batch */
+    if (anim_prep_vae(ref, r->W8, r->H8, host, &e) != ANIM_OK) { nn_fail(c, e.status, "%s", e.msg); goto out; }
+    nn_t mean = vae_encode_mean(c, vcfg, nn_from_host(c, host, 1, r->H8, r->W8, 3));
+    if (!nn_to_host(c, mean, ref_lat)) goto out;
+    nn_release(c, m0);
+    for (size_t i = 0; i < lat_n; i++) ref_lat[i] *= VAE_SCALE;
+    if (r->B == 2) memcpy(ref_lat + lat_n, ref_lat, lat_n * sizeof *ref_lat);
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 2, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    /* 4. pose features for every frame (kept for the whole run), one picture at a time */
+    const pose_guider_config *pg = &r->mc->pose_guider;
+    r->posefeat = nn_new(c, r->F, r->h, r->w, pg->conditioning_embedding_channels);
+    for (int f = 0; f < r->F && nn_ok(c); f++) {
+        nn_mark_t mf = nn_mark(c);
+        if (anim_prep_pose(&poses[f], r->W8, r->H8, host, &e) != ANIM_OK) { nn_fail(c, e.status, "%s", e.msg); break; }
+        nn_t pf = pose_guider_forward(c, pg, nn_from_host(c, host, 1, r->H8, r->W8, 3));
+        nn_store(c, nn_slice_n(c, r->posefeat, f, 1), pf);
+        nn_release(c, mf);
+    }
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 3, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    /* 3. the reference bank, once, at timestep 0 */
+    r->enc = nn_from_host(c, emb, r->B, 1, 1, D);
+    nn_t ref2 = nn_from_host(c, ref_lat, r->B, r->h, r->w, 4);
+    if (nn_ok(c)) {
+        anim_status st = unet_reference_bank(c, &r->mc->reference_unet, ref2, r->enc, true, &r->bank);
+        if (st != ANIM_OK) nn_fail(c, st, "reference UNet failed");
+    }
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 4, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+out:
+    free(host);
+    free(emb);
+    free(ref_lat);
+}
+
+/* step 5: the DDIM loop over context windows */
+static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
+    nn_ctx *c = &r->c;
+    anim_error e;
+    ddim d = {0};
+    ctx_window_list wl = {0};
+    ctx_accum acc = {0};
+    size_t inner = (size_t)r->h * r->w * 4, clip_n = (size_t)r->F * inner;
+    float *in = NULL, *pred = NULL, *avg = NULL, *guided = NULL;
+    if (ddim_init(&d, &r->mc->sched, p->steps, &e) != ANIM_OK ||
+        ctx_windows(0, p->steps, r->F, p->context_frames, 1, p->context_overlap, true, &wl, &e) != ANIM_OK ||
+        ctx_accum_init(&acc, (size_t)r->B, r->F, inner, &e) != ANIM_OK) {
+        nn_fail(c, e.status, "%s", e.msg);
+        goto out;
+    }
+    int L = wl.window_len, C0 = r->posefeat.c;
+    in = malloc((size_t)r->B * L * inner * sizeof *in);
+    pred = malloc((size_t)r->B * L * inner * sizeof *pred);
+    avg = malloc((size_t)r->B * clip_n * sizeof *avg);
+    guided = malloc(clip_n * sizeof *guided);
+    if (!in || !pred || !avg || !guided) {
+        nn_fail(c, ANIM_E_OOM, "out of host memory for %d frames of latents", r->F);
+        goto out;
+    }
+    int total = p->steps * wl.n_windows, done = 0;
+    nn_mark_t m = nn_mark(c);
+    for (int i = 0; i < p->steps && nn_ok(c); i++) {
+        float t = (float)ddim_timestep(&d, i);
+        ctx_accum_zero(&acc);
+        for (int wi = 0; wi < wl.n_windows && nn_ok(c); wi++) {
+            if (anim_should_abort(c->hooks)) {
+                nn_fail(c, ANIM_E_ABORTED, "aborted by the caller at step %d, window %d", i + 1, wi + 1);
+                break;
+            }
+            const int *fr = ctx_window(&wl, wi);
+            /* UNet input: the window's latents for each CFG half, pose features of those frames */
+            for (int b = 0; b < r->B; b++)
+                for (int j = 0; j < L; j++)
+                    memcpy(in + ((size_t)b * L + j) * inner, r->lat + (size_t)fr[j] * inner, inner * sizeof *in);
+            nn_t x = nn_from_host(c, in, r->B * L, r->h, r->w, 4);
+            nn_t pf = nn_new(c, L, r->h, r->w, C0);
+            for (int j = 0; j < L; j++) nn_store(c, nn_slice_n(c, pf, j, 1), nn_slice_n(c, r->posefeat, fr[j], 1));
+            nn_t out = unet_denoise(c, &r->mc->denoising_unet, x, L, t, r->enc, pf, &r->bank);
+            if (!nn_to_host(c, out, pred)) break;
+            nn_release(c, m);
+            ctx_accum_add(&acc, fr, L, pred);
+            anim_progress_report(c->hooks, &(anim_progress){"denoise", ++done, total, i + 1, p->steps, wi + 1,
+                                                     wl.n_windows, seconds_since(&r->t0)});
+        }
+        if (!nn_ok(c)) break;
+        ctx_accum_mean(&acc, avg);
+        if (r->B == 2) ddim_guidance(guided, avg, avg + clip_n, p->guidance, clip_n);
+        else memcpy(guided, avg, clip_n * sizeof *guided);
+        ddim_step(&d, i, guided, r->lat, clip_n);
+        if (dbg && dbg->on_step) {
+            nn_frames_to_ncfhw(avg, r->lat, 1, 4, r->F, r->h, r->w); /* avg is free until the next step */
+            dbg->on_step(i, avg, r->F, r->h, r->w, dbg->user);
+        }
+    }
+out:
+    free(in);
+    free(pred);
+    free(avg);
+    free(guided);
+    ctx_accum_free(&acc);
+    ctx_window_list_free(&wl);
+    ddim_free(&d);
+}
+
+/* step 6: decode frame by frame into uint8 (and optionally float [0,1]) frames */
+static void decode(run *r, anim_video *v, float *frames01) {
+    nn_ctx *c = &r->c;
+    const vae_config *vcfg = anim_model_vae_cfg(c->model);
+    size_t inner = (size_t)r->h * r->w * 4, px = (size_t)r->H8 * r->W8 * 3;
+    float *z = malloc(inner * sizeof *z), *img = malloc(px * sizeof *img);
+    v->rgb = malloc((size_t)r->F * px);
+    if (!z || !img || !v->rgb) {
+        nn_fail(c, ANIM_E_OOM, "out of host memory for %d frames of %dx%d", r->F, r->W8, r->H8);
+        goto out;
+    }
+    v->n_frames = r->F;
+    v->width = r->W8;
+    v->height = r->H8;
+    /* torch: `1 / 0.18215 * latents` multiplies by the float32 rounding of the double quotient */
+    const float inv_scale = (float)(1.0 / 0.18215);
+    nn_mark_t m = nn_mark(c);
+    for (int f = 0; f < r->F && nn_ok(c); f++) {
+        if (anim_should_abort(c->hooks)) {
+            nn_fail(c, ANIM_E_ABORTED, "aborted by the caller while decoding frame %d", f + 1);
+            break;
+        }
+        for (size_t i = 0; i < inner; i++) z[i] = r->lat[(size_t)f * inner + i] * inv_scale;
+        nn_t x = vae_decode(c, vcfg, nn_from_host(c, z, 1, r->h, r->w, 4));
+        if (!nn_to_host(c, x, img)) break;
+        nn_release(c, m);
+        uint8_t *dst = v->rgb + (size_t)f * px;
+        for (size_t i = 0; i < px; i++) {
+            float y = img[i] / 2.0f + 0.5f;
+            y = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+            if (frames01) frames01[(size_t)f * px + i] = y;
+            dst[i] = (uint8_t)(y * 255.0f); /* numpy astype(uint8): truncation */
+        }
+        anim_progress_report(c->hooks, &(anim_progress){"decode", f + 1, r->F, 0, 0, 0, 0, seconds_since(&r->t0)});
+    }
+out:
+    free(z);
+    free(img);
+}
+
+static anim_status save_latents(const run *r, const anim_pose_params *p, anim_error *err) {
+    size_t n = (size_t)4 * r->F * r->h * r->w;
+    float *ncfhw = p->latents_out ? p->latents_out : malloc(n * sizeof *ncfhw);
+    if (!ncfhw) return anim_seterr(err, ANIM_E_OOM, "out of memory");
+    nn_frames_to_ncfhw(ncfhw, r->lat, 1, 4, r->F, r->h, r->w);
+    anim_status st = ANIM_OK;
+    if (p->save_latents_file) {
+        st_out t = {"latents", ANIM_DT_F32, 5, {1, 4, r->F, r->h, r->w}, ncfhw};
+        st = st_write(p->save_latents_file, &t, 1, err);
+    }
+    if (ncfhw != p->latents_out) free(ncfhw);
+    return st;
+}
+
+anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *hooks, const anim_pose_params *p,
+                          const anim_image *ref, const anim_image *poses, int n_poses, anim_video *out,
+                          const pipe_debug *dbg, anim_error *err) {
+    memset(out, 0, sizeof *out);
+    run r;
+    memset(&r, 0, sizeof r);
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    anim_status st = check_params(p, n_poses, &r.F, err);
+    if (st != ANIM_OK) return st;
+    r.mc = anim_model_cfg(m);
+    anim_prep_vae_size(p->width, p->height, &r.W8, &r.H8);
+    r.h = r.H8 / 8;
+    r.w = r.W8 / 8;
+    r.B = p->guidance > 1.0f ? 2 : 1; /* Moore: do_classifier_free_guidance = guidance_scale > 1 */
+    size_t lat_n = (size_t)4 * r.F * r.h * r.w;
+    float *noise = malloc(lat_n * sizeof *noise);
+    r.lat = malloc(lat_n * sizeof *r.lat);
+    if (!noise || !r.lat) {
+        free(noise);
+        free(r.lat);
+        return anim_seterr(err, ANIM_E_OOM, "out of memory for %d frames of latents", r.F);
+    }
+    if ((st = initial_noise(p, r.F, r.h, r.w, noise, err)) == ANIM_OK)
+        nn_ncfhw_to_frames(r.lat, noise, 1, 4, r.F, r.h, r.w); /* init_noise_sigma is 1 for DDIM */
+    free(noise);
+    nn_arena *ar = NULL;
+    if (st == ANIM_OK) st = nn_arena_create(be, 0, &ar, err);
+    if (st == ANIM_OK) {
+        anim_err_clear(err);
+        r.c = (nn_ctx){be, m, "pipeline", ar, hooks, ANIM_OK, err};
+        prepare(&r, ref, poses);
+        if (nn_ok(&r.c)) denoise(&r, p, dbg);
+        if (nn_ok(&r.c) && (p->save_latents_file || p->latents_out)) {
+            anim_status s2 = save_latents(&r, p, err);
+            if (s2 != ANIM_OK) r.c.st = s2;
+        }
+        if (nn_ok(&r.c)) decode(&r, out, dbg ? dbg->frames01 : NULL);
+        st = r.c.st;
+        if (st == ANIM_OK)
+            anim_log(hooks, ANIM_LOG_INFO, "pose2vid: %d frames in %.1f s, peak scratch %.1f MiB", r.F,
+                     seconds_since(&r.t0),
+                     (double)nn_arena_peak(ar) * (double)anim_dtype_size(be->storage) / (1 << 20));
+    }
+    nn_arena_free(ar);
+    free(r.lat);
+    if (st != ANIM_OK) {
+        free(out->rgb);
+        memset(out, 0, sizeof *out);
+    }
+    return st;
+}
