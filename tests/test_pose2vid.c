@@ -281,3 +281,73 @@ TEST(pose2vid_binary_errors_are_one_line_and_nonzero) {
     CHECK_CONTAINS(out, "missing checkpoint");
     CHECK_CONTAINS(out, "motion_module");
 }
+
+/* ---- the public API ---- */
+
+typedef struct abort_after { int calls, limit; } abort_after;
+
+static bool abort_cb(void *user) {
+    abort_after *a = user;
+    return ++a->calls > a->limit;
+}
+
+TEST(pose2vid_public_api_state_abort_and_webp) {
+    abort_after ab = {0, 1 << 30};
+    anim_ctx_params cp;
+    anim_ctx_params_default(&cp);
+    cp.backend = ANIM_BACKEND_CPU;
+    cp.log_level = ANIM_LOG_ERROR;
+    cp.abort_cb = abort_cb;
+    cp.abort_user = &ab;
+    anim_ctx *ctx = NULL;
+    CHECK(anim_ctx_create(&cp, &ctx) == ANIM_OK);
+    anim_picture ref = {0}, poses[4] = {{0}};
+    CHECK(anim_picture_read(ctx, "tests/fixtures/moore-tiny/inputs/ref.png", &ref) == ANIM_OK);
+    for (int i = 0; i < 4; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "tests/fixtures/moore-tiny/inputs/pose_%03d.png", i);
+        CHECK(anim_picture_read(ctx, p, &poses[i]) == ANIM_OK);
+    }
+    anim_pose_params pp;
+    anim_pose_params_default(&pp);
+    pp.width = pp.height = 64;
+    pp.steps = 3;
+    pp.noise_file = "tests/fixtures/moore-tiny/inputs/noise.safetensors";
+    anim_video v;
+    /* no model yet */
+    CHECK(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_E_STATE);
+    CHECK_CONTAINS(anim_ctx_last_error(ctx), "no model loaded");
+    CHECK(anim_ctx_load_models(ctx, "tests/fixtures/moore-tiny") == ANIM_OK);
+    /* abort at the second UNet call: an error, an empty video */
+    ab.calls = 0;
+    ab.limit = 1;
+    CHECK(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_E_ABORTED);
+    CHECK(v.rgb == NULL && v.n_frames == 0);
+    CHECK_CONTAINS(anim_ctx_last_error(ctx), "aborted");
+    /* the same context runs to the end afterwards; the video is written as an animated WebP */
+    ab.limit = 1 << 30;
+    CHECK_MSG(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_OK, "%s", anim_ctx_last_error(ctx));
+    CHECK(v.n_frames == 4 && v.width == 64 && v.height == 64);
+    char path[512];
+    snprintf(path, sizeof path, "%s/api.webp", test_tmp_dir());
+    anim_write_params wp;
+    anim_write_params_default(&wp);
+#ifdef ANIM_WITH_WEBP
+    CHECK_MSG(anim_video_write(ctx, &v, path, &wp) == ANIM_OK, "%s", anim_ctx_last_error(ctx));
+    size_t len = 0;
+    unsigned char *buf = test_read_file(path, &len);
+    CHECK(buf && len > 12 && !memcmp(buf, "RIFF", 4) && !memcmp(buf + 8, "WEBP", 4));
+    bool anim_chunk = false; /* the animation chunk of an animated WebP */
+    for (size_t i = 12; i + 4 <= len && !anim_chunk; i++) anim_chunk = !memcmp(buf + i, "ANIM", 4);
+    CHECK(anim_chunk);
+    free(buf);
+#endif
+    /* bad parameters are named */
+    pp.context_overlap = pp.context_frames;
+    CHECK(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_E_INVALID_ARG);
+    CHECK_CONTAINS(anim_ctx_last_error(ctx), "overlap");
+    anim_video_free(&v);
+    anim_picture_free(&ref);
+    for (int i = 0; i < 4; i++) anim_picture_free(&poses[i]);
+    anim_ctx_free(ctx);
+}
