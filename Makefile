@@ -8,7 +8,7 @@
 #
 # The CUDA backend is compiled when nvcc is found (CUDA=0 turns it off) for
 # sm_80, sm_89, sm_90a (Hopper-only instructions allowed there) plus PTX.
-# libpng / libwebp are optional (image I/O); the CUDA parts build without them.
+# libpng / libwebp / libjpeg(-turbo) are optional (image I/O); the CUDA parts build without them.
 
 CC      ?= cc
 CXX     ?= c++
@@ -51,21 +51,26 @@ endif
 # ---- optional image I/O ---------------------------------------------------
 PKG_CONFIG ?= pkg-config
 HAVE_PNG  := $(shell $(PKG_CONFIG) --exists libpng 2>/dev/null && echo 1 || echo 0)
-HAVE_WEBP := $(shell $(PKG_CONFIG) --exists libwebp libwebpmux 2>/dev/null && echo 1 || echo 0)
+HAVE_WEBP := $(shell $(PKG_CONFIG) --exists libwebp libwebpmux libwebpdemux 2>/dev/null && echo 1 || echo 0)
+HAVE_JPEG := $(shell $(PKG_CONFIG) --exists libjpeg 2>/dev/null && echo 1 || echo 0)
 ifeq ($(HAVE_PNG),1)
   CFLAGS_BASE += -DANIM_WITH_PNG=1 $(shell $(PKG_CONFIG) --cflags libpng)
   LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libpng)
 endif
 ifeq ($(HAVE_WEBP),1)
-  CFLAGS_BASE += -DANIM_WITH_WEBP=1 $(shell $(PKG_CONFIG) --cflags libwebp libwebpmux)
-  LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libwebp libwebpmux)
+  CFLAGS_BASE += -DANIM_WITH_WEBP=1 $(shell $(PKG_CONFIG) --cflags libwebp libwebpmux libwebpdemux)
+  LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libwebp libwebpmux libwebpdemux)
+endif
+ifeq ($(HAVE_JPEG),1)
+  CFLAGS_BASE += -DANIM_WITH_JPEG=1 $(shell $(PKG_CONFIG) --cflags libjpeg)
+  LDLIBS_BASE += $(shell $(PKG_CONFIG) --libs libjpeg)
 endif
 
 CFLAGS += $(CFLAGS_BASE)
 LDLIBS += $(LDLIBS_BASE)
 
 # ---- sources ------------------------------------------------------------
-LIB_SRC  := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c)
+LIB_SRC  := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c lib/pose/*.c)
 ifeq ($(USE_CUDA),1)
   LIB_SRC  += $(wildcard lib/cuda/*.c)
   CU_SRC   := $(wildcard kernels/*.cu)
@@ -83,7 +88,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/%,$(wildcard bench/*.c))
 all: info lib examples tests
 
 info:
-	@echo "libanimate: CUDA backend $(if $(filter 1,$(USE_CUDA)),yes ($(NVCC)),no)  PNG $(HAVE_PNG)  WebP $(HAVE_WEBP)  SAN $(if $(SAN),$(SAN),0)"
+	@echo "libanimate: CUDA backend $(if $(filter 1,$(USE_CUDA)),yes ($(NVCC)),no)  PNG $(HAVE_PNG)  WebP $(HAVE_WEBP)  JPEG $(HAVE_JPEG)  SAN $(if $(SAN),$(SAN),0)"
 
 lib: $(BUILD)/libanimate.a $(BUILD)/libanimate.so
 
