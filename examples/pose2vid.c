@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "animate.h"
@@ -45,6 +46,7 @@ static void usage(FILE *f) {
             "  --save-latents FILE     write the final latents (tensor 'latents', F32) before decoding\n"
             "  --fps N                 frame rate of the WebP (default 30)\n"
             "  --quality N             WebP quality 0-100 (default 90)\n"
+            "  --lossless              lossless WebP\n"
             "  --backend NAME          cpu, cuda or auto (default auto)\n"
             "  --threads N             CPU threads (default: all cores)\n"
             "  --quiet                 no progress output\n"
@@ -147,6 +149,7 @@ int main(int argc, char **argv) {
 #define NEED_VALUE() do { if (!v) { fprintf(stderr, "pose2vid: %s needs a value (see --help)\n", a); return 2; } i++; } while (0)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--quiet")) ps.quiet = 1;
+        else if (!strcmp(a, "--lossless")) wp.lossless = true;
         else if (!strcmp(a, "--models")) { NEED_VALUE(); models = v; }
         else if (!strcmp(a, "--ref")) { NEED_VALUE(); ref_path = v; }
         else if (!strcmp(a, "--poses")) { NEED_VALUE(); poses_dir = v; }
@@ -246,7 +249,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pose2vid: %s\n", anim_ctx_last_error(ctx));
         goto done;
     }
-    if (!ps.quiet) fprintf(stderr, "pose2vid: wrote %s (%d frames)\n", out_path, video.n_frames);
+    if (!ps.quiet) {
+        anim_run_stats rs;
+        if (anim_ctx_run_stats(ctx, &rs) == ANIM_OK)
+        {
+            struct rusage ru;
+            double rss_mib = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0.0; /* KiB on Linux */
+            fprintf(stderr,
+                    "pose2vid: %d frames in %.1f s (%.2f s per denoising step); peak activation memory %.1f MiB, "
+                    "weights %.1f MiB, process peak RSS %.1f MiB\n",
+                    video.n_frames, rs.seconds, rs.steps ? rs.seconds_denoise / rs.steps : 0.0,
+                    (double)rs.peak_scratch_bytes / (1 << 20), (double)rs.weight_bytes / (1 << 20), rss_mib);
+        }
+        fprintf(stderr, "pose2vid: wrote %s\n", out_path);
+    }
     rc = 0;
 done:
     anim_video_free(&video);

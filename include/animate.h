@@ -221,6 +221,18 @@ void anim_pose_params_default(anim_pose_params *p);
 anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_picture *ref,
                           const anim_picture *poses, int n_poses, anim_video *out);
 
+/* What the last anim_pose2vid() call on this context cost. */
+typedef struct anim_run_stats {
+    double seconds;               /* the whole call */
+    double seconds_denoise;       /* the DDIM loop */
+    int steps, unet_calls;
+    int64_t peak_scratch_bytes;   /* most activation memory in use at once (backend memory) */
+    int64_t weight_bytes;         /* loaded weights in backend memory */
+} anim_run_stats;
+
+/* ANIM_E_STATE if no run has completed on this context. */
+anim_status anim_ctx_run_stats(const anim_ctx *ctx, anim_run_stats *out);
+
 /* "libanimate 0.1.0 (cpu, cuda sm_80/89/90a)" - what this build contains. */
 const char *anim_version_info(void);
 

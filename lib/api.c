@@ -20,6 +20,8 @@ struct anim_ctx {
     anim_hooks hooks;
     anim_be *be;
     anim_model *model;
+    anim_run_stats stats;
+    bool have_stats;
     char last_error[ANIM_ERR_MSG_MAX];
 };
 
@@ -148,9 +150,21 @@ anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_p
         imgs[i] = (anim_image){poses[i].width, poses[i].height, poses[i].rgb};
     }
     anim_image r = {ref->width, ref->height, ref->rgb};
-    anim_status st = pipe_pose2vid(ctx->be, ctx->model, &ctx->hooks, p, &r, imgs, n_poses, out, NULL, &e);
+    anim_run_stats stats;
+    anim_status st = pipe_pose2vid(ctx->be, ctx->model, &ctx->hooks, p, &r, imgs, n_poses, out, NULL, &stats, &e);
     free(imgs);
+    if (st == ANIM_OK) {
+        ctx->stats = stats;
+        ctx->have_stats = true;
+    }
     return st == ANIM_OK ? ctx_ok(ctx) : ctx_fail(ctx, &e);
+}
+
+anim_status anim_ctx_run_stats(const anim_ctx *ctx, anim_run_stats *out) {
+    if (!ctx || !out) return ANIM_E_INVALID_ARG;
+    if (!ctx->have_stats) return ANIM_E_STATE;
+    *out = ctx->stats;
+    return ANIM_OK;
 }
 
 const char *anim_ctx_last_error(const anim_ctx *ctx) { return ctx ? ctx->last_error : "no context"; }

@@ -129,7 +129,7 @@ static void check_fixture(const char *dir, int W, int H, int F, int steps, int c
     pipe_debug dbg = {frames, on_step, &fr};
     anim_video v = {0};
     anim_hooks h = {ANIM_LOG_ERROR, NULL, NULL, NULL, NULL, NULL, NULL};
-    anim_status st = pipe_pose2vid(cpu(), m, &h, &p, &ref, poses, F, &v, &dbg, &e);
+    anim_status st = pipe_pose2vid(cpu(), m, &h, &p, &ref, poses, F, &v, &dbg, NULL, &e);
     for (int i = 0; i < F; i++) anim_image_free(&poses[i]);
     free(poses);
     anim_image_free(&ref);
@@ -328,6 +328,10 @@ TEST(pose2vid_public_api_state_abort_and_webp) {
     ab.limit = 1 << 30;
     CHECK_MSG(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_OK, "%s", anim_ctx_last_error(ctx));
     CHECK(v.n_frames == 4 && v.width == 64 && v.height == 64);
+    anim_run_stats rs;
+    CHECK(anim_ctx_run_stats(ctx, &rs) == ANIM_OK);
+    CHECK(rs.steps == 3 && rs.unet_calls == 3 && rs.seconds >= rs.seconds_denoise && rs.seconds_denoise > 0);
+    CHECK(rs.peak_scratch_bytes > 0 && rs.weight_bytes == 1906455LL * 4);
     char path[512];
     snprintf(path, sizeof path, "%s/api.webp", test_tmp_dir());
     anim_write_params wp;

@@ -122,6 +122,8 @@ typedef struct run {
     nn_t enc, posefeat;            /* persistent: context [B,1,1,D], pose features [F,h,w,C0] */
     unet_bank bank;
     struct timespec t0;
+    double denoise_s;
+    int unet_calls;
 } run;
 
 /* steps 1-4: everything computed once per video */
@@ -203,6 +205,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
         goto out;
     }
     int total = p->steps * wl.n_windows, done = 0;
+    double t_start = seconds_since(&r->t0);
     nn_mark_t m = nn_mark(c);
     for (int i = 0; i < p->steps && nn_ok(c); i++) {
         float t = (float)ddim_timestep(&d, i);
@@ -224,6 +227,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
             if (!nn_to_host(c, out, pred)) break;
             nn_release(c, m);
             ctx_accum_add(&acc, fr, L, pred);
+            r->unet_calls++;
             anim_progress_report(c->hooks, &(anim_progress){"denoise", ++done, total, i + 1, p->steps, wi + 1,
                                                      wl.n_windows, seconds_since(&r->t0)});
         }
@@ -237,6 +241,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
             dbg->on_step(i, avg, r->F, r->h, r->w, dbg->user);
         }
     }
+    r->denoise_s = seconds_since(&r->t0) - t_start;
 out:
     free(in);
     free(pred);
@@ -303,7 +308,7 @@ static anim_status save_latents(const run *r, const anim_pose_params *p, anim_er
 
 anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *hooks, const anim_pose_params *p,
                           const anim_image *ref, const anim_image *poses, int n_poses, anim_video *out,
-                          const pipe_debug *dbg, anim_error *err) {
+                          const pipe_debug *dbg, anim_run_stats *stats, anim_error *err) {
     memset(out, 0, sizeof *out);
     run r;
     memset(&r, 0, sizeof r);
@@ -339,10 +344,13 @@ anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *ho
         }
         if (nn_ok(&r.c)) decode(&r, out, dbg ? dbg->frames01 : NULL);
         st = r.c.st;
-        if (st == ANIM_OK)
-            anim_log(hooks, ANIM_LOG_INFO, "pose2vid: %d frames in %.1f s, peak scratch %.1f MiB", r.F,
-                     seconds_since(&r.t0),
-                     (double)nn_arena_peak(ar) * (double)anim_dtype_size(be->storage) / (1 << 20));
+        if (st == ANIM_OK && stats) {
+            anim_model_info info;
+            anim_model_describe(m, &info);
+            *stats = (anim_run_stats){seconds_since(&r.t0), r.denoise_s, p->steps, r.unet_calls,
+                                      (int64_t)(nn_arena_peak(ar) * anim_dtype_size(be->storage)),
+                                      info.weight_bytes};
+        }
     }
     nn_arena_free(ar);
     free(r.lat);

@@ -22,9 +22,9 @@ typedef struct pipe_debug {
     void *user;
 } pipe_debug;
 
-/* Run the pipeline on loaded weights; dbg may be NULL. On failure *out is empty. */
+/* Run the pipeline on loaded weights; dbg and stats may be NULL. On failure *out is empty. */
 anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *hooks, const anim_pose_params *p,
                           const anim_image *ref, const anim_image *poses, int n_poses, anim_video *out,
-                          const pipe_debug *dbg, anim_error *err);
+                          const pipe_debug *dbg, anim_run_stats *stats, anim_error *err);
 
 #endif
