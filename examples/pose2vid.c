@@ -28,8 +28,9 @@ static void usage(FILE *f) {
             "  --models DIR            model directory: libanimate's layout (as tests/fixtures/moore-tiny)\n"
             "                          or Moore-AnimateAnyone's pretrained_weights/ folder\n"
             "  --ref FILE              the reference picture (PNG)\n"
-            "  --poses DIR             a directory of pose pictures (every picture file in it, by\n"
-            "                          content; other files are skipped), sorted by file name\n"
+            "  --poses DIR             a directory of pose pictures (PNG, JPEG, WebP) or of OpenPose\n"
+            "                          keypoint JSON files (drawn as upstream's DWPose renderer draws\n"
+            "                          them), sorted by file name; other files are skipped\n"
             "  --out OUT               NAME.webp: animated WebP; anything else: a directory (created\n"
             "                          if missing) of frame_000.png, frame_001.png, ...\n"
             "options:\n"
@@ -98,15 +99,17 @@ static void on_progress(const anim_progress *p, void *user) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* every picture file in dir, sorted by name; returns the count or -1 */
-static int list_pictures(const char *dir, char ***out) {
+/* every pose file in dir (pictures, or keypoint JSON), sorted by name; returns
+ * the count or -1. *json: the files are keypoint JSON. Mixing the two kinds,
+ * or a *.json that is not valid JSON, is an error. */
+static int list_poses(const char *dir, char ***out, int *json) {
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "pose2vid: --poses %s: %s\n", dir, strerror(errno));
         return -1;
     }
     char **names = NULL;
-    int n = 0, cap = 0;
+    int n = 0, cap = 0, n_pic = 0, n_json = 0, bad = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
@@ -115,10 +118,18 @@ static int list_pictures(const char *dir, char ***out) {
         if (!path) break;
         snprintf(path, len, "%s/%s", dir, e->d_name);
         struct stat sb;
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !anim_is_picture_file(path)) {
+        anim_file_kind kind = ANIM_FILE_OTHER;
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) kind = anim_file_kind_of(path);
+        if (kind == ANIM_FILE_BROKEN_JSON && !bad) {
+            fprintf(stderr, "pose2vid: --poses %s: %s is not valid JSON\n", dir, e->d_name);
+            bad = 1;
+        }
+        if (kind != ANIM_FILE_PICTURE && kind != ANIM_FILE_POSE_JSON) {
             free(path);
             continue;
         }
+        n_pic += kind == ANIM_FILE_PICTURE;
+        n_json += kind == ANIM_FILE_POSE_JSON;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **nn = realloc(names, (size_t)cap * sizeof *nn);
@@ -128,8 +139,19 @@ static int list_pictures(const char *dir, char ***out) {
         names[n++] = path;
     }
     closedir(d);
+    if (!bad && n_pic && n_json) {
+        fprintf(stderr, "pose2vid: --poses %s: holds both pictures (%d) and keypoint JSON files (%d); use one kind\n",
+                dir, n_pic, n_json);
+        bad = 1;
+    }
+    if (bad) {
+        for (int i = 0; i < n; i++) free(names[i]);
+        free(names);
+        return -1;
+    }
     qsort(names, (size_t)n, sizeof *names, cmp_str);
     *out = names;
+    *json = n_json > 0;
     return n;
 }
 
@@ -200,10 +222,11 @@ int main(int argc, char **argv) {
     }
 
     char **names = NULL;
-    int n_names = list_pictures(poses_dir, &names);
+    int json = 0, n_names = list_poses(poses_dir, &names, &json);
     if (n_names < 0) return 1;
     if (n_names == 0) {
-        fprintf(stderr, "pose2vid: --poses %s: no picture files in the directory\n", poses_dir);
+        fprintf(stderr, "pose2vid: --poses %s: no pose pictures or keypoint JSON files in the directory\n", poses_dir);
+        free(names);
         return 1;
     }
     if (pp.frames > n_names) {
@@ -230,7 +253,8 @@ int main(int argc, char **argv) {
         goto done;
     }
     for (int i = 0; i < n_use; i++)
-        if (anim_picture_read(ctx, names[i], &poses[i]) != ANIM_OK) {
+        if ((json ? anim_pose_json_render(ctx, names[i], false, &poses[i])
+                  : anim_picture_read(ctx, names[i], &poses[i])) != ANIM_OK) {
             fprintf(stderr, "pose2vid: %s\n", anim_ctx_last_error(ctx));
             goto done;
         }
@@ -245,6 +269,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pose2vid: %s\n", anim_ctx_last_error(ctx));
         goto done;
     }
+    /* the generation settings go into the output's metadata */
+    char settings[1024];
+    snprintf(settings, sizeof settings,
+             "libanimate pose2vid (Moore-AnimateAnyone): %dx%d, %d frames, %d DDIM steps, guidance %.2f, %s, "
+             "context %d/%d, models %s",
+             video.width, video.height, video.n_frames, pp.steps, pp.guidance, pp.noise_file ? "initial latents from file" : "seeded noise",
+             pp.context_frames, pp.context_overlap, models);
+    if (!pp.noise_file) {
+        size_t l = strlen(settings);
+        snprintf(settings + l, sizeof settings - l, ", seed %llu", (unsigned long long)pp.seed);
+    }
+    wp.settings = settings;
     if (anim_video_write(ctx, &video, out_path, &wp) != ANIM_OK) {
         fprintf(stderr, "pose2vid: %s\n", anim_ctx_last_error(ctx));
         goto done;

@@ -159,12 +159,24 @@ typedef struct anim_picture {
     uint8_t *rgb;
 } anim_picture;
 
-/* Read a picture file, recognised by its content (not its name); alpha is
- * dropped as PIL's convert("RGB") drops it. Free with anim_picture_free(). */
+/* Read a picture file (PNG, JPEG or WebP; an animated WebP gives its first
+ * frame), recognised by its content, not its name; alpha is dropped as PIL's
+ * convert("RGB") drops it, so the pixels equal what the upstream Python code
+ * sees. Free with anim_picture_free(). */
 anim_status anim_picture_read(anim_ctx *ctx, const char *path, anim_picture *out);
 void anim_picture_free(anim_picture *p);            /* NULL or empty is a no-op */
 /* Does the file start like a picture format libanimate reads? (cheap; opens the file) */
 bool anim_is_picture_file(const char *path);
+
+/* What a file holds, judged by content (for scanning an input directory). */
+typedef enum anim_file_kind {
+    ANIM_FILE_OTHER = 0,        /* neither: skip it */
+    ANIM_FILE_PICTURE = 1,      /* PNG, JPEG or WebP */
+    ANIM_FILE_POSE_JSON = 2,    /* JSON object with a top-level "people" array */
+    ANIM_FILE_BROKEN_JSON = 3   /* named *.json but not valid JSON: worth an error, not a skip */
+} anim_file_kind;
+
+anim_file_kind anim_file_kind_of(const char *path);
 
 /* Frames of one size, back to back (n_frames * height * width * 3 bytes). */
 typedef struct anim_video {
@@ -174,11 +186,17 @@ typedef struct anim_video {
 
 void anim_video_free(anim_video *v);                /* NULL or empty is a no-op */
 
+/* Every file written carries XMP metadata (IPTC Digital Source Type,
+ * readable by exiftool and webpmux) marking it as made by a trained model,
+ * plus libanimate's name and version and, when given, the settings. */
 typedef struct anim_write_params {
     uint32_t struct_size;
     int fps;                /* default 30 */
     int quality;            /* animated WebP quality 0-100, default 90 */
     bool lossless;          /* animated WebP lossless, default false */
+    const char *settings;   /* free text recorded in the metadata (e.g. the command line); default NULL */
+    bool not_ai;            /* pictures drawn by a plain algorithm (pose renderings): marked
+                               "algorithmicMedia" instead of "trainedAlgorithmicMedia"; default false */
 } anim_write_params;
 
 void anim_write_params_default(anim_write_params *p);
@@ -187,6 +205,20 @@ void anim_write_params_default(anim_write_params *p);
  * (created if missing) of frame_000.png, frame_001.png, ... Files are written
  * under a temporary name and renamed when complete. */
 anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *path, const anim_write_params *p);
+
+/* One picture as a PNG file (temporary name, then renamed), with the metadata of p (NULL: defaults). */
+anim_status anim_picture_write(anim_ctx *ctx, const anim_picture *pic, const char *path, const anim_write_params *p);
+
+/* ---------------------------------------------------------------- pose pictures from keypoints */
+
+/* Draw an OpenPose-format keypoint JSON file (as pose editors and OpenPose
+ * write them; see anim_file_kind_of) as Moore-AnimateAnyone's DWPose renderer
+ * draws it - the pictures the network was trained on - at the file's own
+ * canvas size. Like upstream, only the person with the highest mean body
+ * confidence is drawn unless all_people. Malformed files (wrong array
+ * lengths, non-numbers, no canvas size) are errors naming the file and the
+ * field; an empty "people" list is a black frame. */
+anim_status anim_pose_json_render(anim_ctx *ctx, const char *path, bool all_people, anim_picture *out);
 
 /* ---------------------------------------------------------------- pose animation */
 

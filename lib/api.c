@@ -204,5 +204,8 @@ const char *anim_version_info(void) {
 #ifdef ANIM_WITH_WEBP
            " webp"
 #endif
+#ifdef ANIM_WITH_JPEG
+           " jpeg"
+#endif
            ")";
 }

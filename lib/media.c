@@ -53,6 +53,8 @@ void anim_write_params_default(anim_write_params *p) {
     p->fps = 30;
     p->quality = 90;
     p->lossless = false;
+    p->settings = NULL;
+    p->not_ai = false;
 }
 
 static bool ends_with_webp(const char *path) {
@@ -92,17 +94,19 @@ static anim_status write_webp(const anim_video *v, const char *path, const anim_
             return e->status;
         }
     }
-    return anim_webp_end(wr, path, e);
+    anim_meta meta = {NULL, p->settings, p->not_ai};
+    return anim_webp_end(wr, path, &meta, e);
 }
 
-static anim_status write_pngs(const anim_video *v, const char *dir, anim_error *e) {
+static anim_status write_pngs(const anim_video *v, const char *dir, const anim_write_params *p, anim_error *e) {
+    anim_meta meta = {NULL, p->settings, p->not_ai};
     anim_status st = make_dirs(dir, e);
     size_t px = (size_t)v->width * v->height * 3;
     for (int f = 0; f < v->n_frames && st == ANIM_OK; f++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/frame_%03d.png", dir, f);
         anim_image img = {v->width, v->height, v->rgb + (size_t)f * px};
-        st = anim_png_write(path, &img, e);
+        st = anim_png_write(path, &img, &meta, e);
     }
     return st;
 }
@@ -123,6 +127,25 @@ anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *pat
     else if (p->quality < 0 || p->quality > 100)
         anim_seterr(&e, ANIM_E_INVALID_ARG, "quality %d must be in 0..100", p->quality);
     else if (ends_with_webp(path)) write_webp(v, path, p, &e);
-    else write_pngs(v, path, &e);
+    else write_pngs(v, path, p, &e);
+    return anim__ctx_result(ctx, &e);
+}
+
+anim_status anim_picture_write(anim_ctx *ctx, const anim_picture *pic, const char *path, const anim_write_params *p) {
+    if (!ctx) return ANIM_E_INVALID_ARG;
+    anim_error e;
+    anim_err_clear(&e);
+    anim_write_params def;
+    if (!p) {
+        anim_write_params_default(&def);
+        p = &def;
+    }
+    if (!pic || !pic->rgb || pic->width < 1 || pic->height < 1) anim_seterr(&e, ANIM_E_INVALID_ARG, "picture is empty");
+    else if (!path || !*path) anim_seterr(&e, ANIM_E_INVALID_ARG, "output path is empty");
+    else {
+        anim_image img = {pic->width, pic->height, pic->rgb};
+        anim_meta meta = {NULL, p->settings, p->not_ai};
+        anim_png_write(path, &img, &meta, &e);
+    }
     return anim__ctx_result(ctx, &e);
 }

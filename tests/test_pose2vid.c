@@ -355,3 +355,68 @@ TEST(pose2vid_public_api_state_abort_and_webp) {
     for (int i = 0; i < 4; i++) anim_picture_free(&poses[i]);
     anim_ctx_free(ctx);
 }
+
+/* ---- keypoint JSON poses, metadata ---- */
+
+static bool file_contains(const char *path, const char *needle) {
+    size_t len = 0, nl = strlen(needle);
+    unsigned char *buf = test_read_file(path, &len);
+    bool found = false;
+    for (size_t i = 0; buf && i + nl <= len && !found; i++) found = !memcmp(buf + i, needle, nl);
+    free(buf);
+    return found;
+}
+
+TEST(pose2vid_binary_json_poses_equal_rendered_pictures_and_outputs_are_marked) {
+    if (access("build/pose2vid", X_OK) != 0 || access("build/render_poses", X_OK) != 0)
+        SKIP("examples not built");
+#if !defined(ANIM_WITH_PNG)
+    SKIP("built without libpng");
+#endif
+    const char *t = test_tmp_dir();
+    char cmd[4096], out[8192];
+    /* the same four poses as keypoint JSON, and as the pictures render_poses draws from them */
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s/jp && mkdir -p %s/jp/json && cp tests/fixtures/pose-render/pose_00[0-3].json %s/jp/json/ && "
+             "build/render_poses %s/jp/json %s/jp/png > /dev/null",
+             t, t, t, t, t);
+    CHECK(system(cmd) == 0);
+    const char *common = "build/pose2vid --backend cpu --quiet --models tests/fixtures/moore-tiny "
+                         "--ref tests/fixtures/moore-tiny/inputs/ref.png -W 64 -H 96 --steps 2";
+    snprintf(cmd, sizeof cmd, "%s --poses %s/jp/json --save-latents %s/jp/a.safetensors --out %s/jp/frames_a", common, t, t, t);
+    int rc = run_cmd(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "%s --poses %s/jp/png --save-latents %s/jp/b.safetensors --out %s/jp/b.webp", common, t, t, t);
+    rc = run_cmd(cmd, out, sizeof out);
+    CHECK_MSG(rc == 0, "%s", out);
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s/jp/a.safetensors", t);
+    snprintf(pb, sizeof pb, "%s/jp/b.safetensors", t);
+    size_t na = 0, nb = 0;
+    float *a = read_tensor(pa, "latents", &na), *b = read_tensor(pb, "latents", &nb);
+    CHECK(a && b && na == nb && na == (size_t)4 * 4 * 12 * 8);
+    CHECK_MSG(memcmp(a, b, na * sizeof *a) == 0, "JSON poses and their rendered pictures gave different latents");
+    free(a);
+    free(b);
+    /* every output carries the AI-generated marker and the settings */
+    char f0[512];
+    snprintf(f0, sizeof f0, "%s/jp/frames_a/frame_000.png", t);
+    CHECK(file_contains(f0, "XML:com.adobe.xmp"));
+    CHECK(file_contains(f0, "digitalsourcetype/trainedAlgorithmicMedia"));
+    CHECK(file_contains(f0, "2 DDIM steps"));
+#ifdef ANIM_WITH_WEBP
+    char wb[512];
+    snprintf(wb, sizeof wb, "%s/jp/b.webp", t);
+    CHECK(file_contains(wb, "XMP "));
+    CHECK(file_contains(wb, "digitalsourcetype/trainedAlgorithmicMedia"));
+#endif
+    /* the pose renderings themselves are marked as algorithmic, not AI-generated */
+    snprintf(f0, sizeof f0, "%s/jp/png/pose_000.png", t);
+    CHECK(file_contains(f0, "digitalsourcetype/algorithmicMedia"));
+    /* a directory mixing the two kinds is refused */
+    snprintf(cmd, sizeof cmd, "cp %s/jp/json/pose_000.json %s/jp/png/ && %s --poses %s/jp/png --out %s/jp/c.webp", t, t,
+             common, t, t);
+    rc = run_cmd(cmd, out, sizeof out);
+    CHECK(rc != 0);
+    CHECK_CONTAINS(out, "holds both pictures");
+}
