@@ -14,38 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cublas_v2.h>
-#include <cuda_runtime_api.h>
+#include "cuda/cuda_internal.h"
 
-#include "backend.h"
-#include "kernels.h"
 
-typedef struct cuda_impl {
-    int device;
-    cudaStream_t stream;
-    cublasHandle_t cublas;
-    float *staging;      /* device fp32 buffer for upload/download conversion */
-    size_t staging_len;  /* in floats */
-} cuda_impl;
-
-#define CU_CHECK(call, err)                                                                        \
-    do {                                                                                           \
-        cudaError_t e_ = (call);                                                                   \
-        if (e_ != cudaSuccess)                                                                     \
-            return anim_seterr((err), e_ == cudaErrorMemoryAllocation ? ANIM_E_OOM : ANIM_E_CUDA,  \
-                               "%s failed: %s (%s:%d)", #call, cudaGetErrorString(e_), __FILE__,   \
-                               __LINE__);                                                          \
-    } while (0)
-
-#define K_CHECK(launch, err)                                                                       \
-    do {                                                                                           \
-        int e_ = (launch);                                                                         \
-        if (e_ != 0)                                                                               \
-            return anim_seterr((err), ANIM_E_CUDA, "kernel launch %s failed: %s", #launch,         \
-                               cudaGetErrorString((cudaError_t)e_));                               \
-    } while (0)
-
-static cuda_impl *IMPL(anim_be *be) { return (cuda_impl *)be->impl; }
 
 static void cuda_destroy(anim_be *be) {
     cuda_impl *c = IMPL(be);
@@ -126,24 +97,9 @@ static anim_status cuda_sync(anim_be *be, anim_error *err) {
     return ANIM_OK;
 }
 
-static anim_status not_yet(const char *op, anim_error *err) {
+anim_status cuda_not_yet(const char *op, anim_error *err) {
     return anim_seterr(err, ANIM_E_UNSUPPORTED,
                        "op %s is not implemented on the CUDA backend yet (use --backend cpu)", op);
-}
-
-static anim_status cuda_conv2d(anim_be *be, const bk_conv2d *a, anim_error *err) { return not_yet("conv2d", err); }
-static anim_status cuda_group_norm(anim_be *be, const bk_group_norm *a, anim_error *err) {
-    return not_yet("group_norm", err);
-}
-static anim_status cuda_layer_norm(anim_be *be, const bk_layer_norm *a, anim_error *err) {
-    return not_yet("layer_norm", err);
-}
-static anim_status cuda_linear(anim_be *be, const bk_linear *a, anim_error *err) { return not_yet("linear", err); }
-static anim_status cuda_attention(anim_be *be, const bk_attention *a, anim_error *err) {
-    return not_yet("attention", err);
-}
-static anim_status cuda_softmax(anim_be *be, const void *x, void *y, int m, int n, float scale, anim_error *err) {
-    return not_yet("softmax", err);
 }
 
 static anim_status cuda_act(anim_be *be, bk_act act, const void *x, void *y, size_t n, anim_error *err) {
@@ -194,12 +150,12 @@ static const anim_be_ops cuda_ops = {
     .upload = cuda_upload,
     .download = cuda_download,
     .sync = cuda_sync,
-    .conv2d = cuda_conv2d,
-    .group_norm = cuda_group_norm,
-    .layer_norm = cuda_layer_norm,
-    .linear = cuda_linear,
-    .attention = cuda_attention,
-    .softmax = cuda_softmax,
+    .conv2d = cuda_op_conv2d,
+    .group_norm = cuda_op_group_norm,
+    .layer_norm = cuda_op_layer_norm,
+    .linear = cuda_op_linear,
+    .attention = cuda_op_attention,
+    .softmax = cuda_op_softmax,
     .act = cuda_act,
     .geglu = cuda_geglu,
     .upsample_nearest = cuda_upsample,
