@@ -26,6 +26,7 @@ static void usage(FILE *f) {
             "  --models DIR      model directory (required)\n"
             "  --backend NAME    cpu, cuda or auto (default auto)\n"
             "  --threads N       CPU threads (default: all cores)\n"
+            "  --acc             EchoMimic: check the accelerated (*_acc) checkpoints\n"
             "  --quiet           print only errors\n"
             "  -h, --help        this help\n");
 }
@@ -43,6 +44,7 @@ int main(int argc, char **argv) {
     anim_ctx_params p;
     anim_ctx_params_default(&p);
     int quiet = 0;
+    unsigned load_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
@@ -54,6 +56,8 @@ int main(int argc, char **argv) {
             else if (!strcmp(b, "cuda")) p.backend = ANIM_BACKEND_CUDA;
             else if (!strcmp(b, "auto")) p.backend = ANIM_BACKEND_AUTO;
             else { fprintf(stderr, "inspect_models: --backend must be cpu, cuda or auto, not '%s'\n", b); return 2; }
+        } else if (!strcmp(a, "--acc")) {
+            load_flags |= ANIM_LOAD_ACC;
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
             char *end;
             long n = strtol(argv[++i], &end, 10);
@@ -77,7 +81,7 @@ int main(int argc, char **argv) {
     if (st != ANIM_OK) { fprintf(stderr, "inspect_models: %s\n", anim_status_str(st)); return 1; }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = anim_ctx_load_models(ctx, models);
+    st = anim_ctx_load_models_ex(ctx, models, load_flags);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (st != ANIM_OK) {
         fprintf(stderr, "inspect_models: %s\n", anim_ctx_last_error(ctx));
@@ -88,7 +92,9 @@ int main(int argc, char **argv) {
         anim_model_info info;
         anim_ctx_model_info(ctx, &info);
         printf("%s\n", anim_version_info());
-        printf("models %s loaded on the %s backend in %.2f s\n", models, anim_backend_name(anim_ctx_backend(ctx)),
+        printf("%s model %s loaded on the %s backend in %.2f s\n",
+               info.kind == ANIM_MODEL_TALKING_HEAD ? "talking-head (EchoMimic)" : "pose-animation (Moore-AnimateAnyone)",
+               models, anim_backend_name(anim_ctx_backend(ctx)),
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
         printf("%-16s %8s %14s  %s\n", "network", "tensors", "parameters", "file");
         for (int i = 0; i < info.n_nets; i++)

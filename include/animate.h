@@ -134,6 +134,21 @@ anim_backend anim_ctx_backend(const anim_ctx *ctx);
  */
 anim_status anim_ctx_load_models(anim_ctx *ctx, const char *model_dir);
 
+/* What a loaded model directory holds. */
+typedef enum anim_model_kind {
+    ANIM_MODEL_POSE = 0,          /* Moore-AnimateAnyone: pose guider + CLIP image encoder */
+    ANIM_MODEL_TALKING_HEAD = 1   /* EchoMimic V1: face locator + Whisper audio encoder */
+} anim_model_kind;
+
+/* Load flags */
+#define ANIM_LOAD_ACC 1u          /* EchoMimic: denoising_unet_acc + motion_module_acc (the 6-step sampler) */
+
+/* anim_ctx_load_models with flags. The kind is recognised from the files:
+ * a face_locator checkpoint makes it a talking-head model (EchoMimic's own
+ * pretrained_weights/ layout: audio_processor/whisper_tiny.pt,
+ * sd-image-variations-diffusers/unet/config.json, ...). */
+anim_status anim_ctx_load_models_ex(anim_ctx *ctx, const char *model_dir, unsigned flags);
+
 typedef struct anim_net_info {
     const char *name;       /* "reference_unet", "denoising_unet", "vae", ... */
     const char *file;       /* the checkpoint it came from (first one if several) */
@@ -142,6 +157,7 @@ typedef struct anim_net_info {
 } anim_net_info;
 
 typedef struct anim_model_info {
+    anim_model_kind kind;
     int n_nets;
     anim_net_info nets[8];
     int64_t total_params;

@@ -130,6 +130,8 @@ anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_p
     anim_error e;
     anim_err_clear(&e);
     if (!ctx->model) return ctx_fail(ctx, &(anim_error){ANIM_E_STATE, "no model loaded (call anim_ctx_load_models first)"});
+    if (anim_model_kind_of(ctx->model) != ANIM_MODEL_POSE)
+        return ctx_fail(ctx, &(anim_error){ANIM_E_STATE, "the loaded model is a talking-head model, not a pose-animation model"});
     if (!ref || !ref->rgb || ref->width < 1 || ref->height < 1 || !poses || n_poses < 1)
         return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "reference picture and at least one pose picture are needed"});
     anim_pose_params def;
@@ -172,13 +174,17 @@ const char *anim_ctx_last_error(const anim_ctx *ctx) { return ctx ? ctx->last_er
 anim_backend anim_ctx_backend(const anim_ctx *ctx) { return ctx && ctx->be ? ctx->be->kind : ANIM_BACKEND_AUTO; }
 
 anim_status anim_ctx_load_models(anim_ctx *ctx, const char *model_dir) {
+    return anim_ctx_load_models_ex(ctx, model_dir, 0);
+}
+
+anim_status anim_ctx_load_models_ex(anim_ctx *ctx, const char *model_dir, unsigned flags) {
     if (!ctx) return ANIM_E_INVALID_ARG;
     anim_error e;
     anim_err_clear(&e);
     if (!model_dir || !*model_dir)
         return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "model directory is empty"});
     anim_model *m = NULL;
-    anim_status st = anim_model_load(ctx->be, model_dir, &ctx->hooks, &m, &e);
+    anim_status st = anim_model_load_ex(ctx->be, model_dir, flags, &ctx->hooks, &m, &e);
     if (st != ANIM_OK) return ctx_fail(ctx, &e);
     anim_model_free(ctx->model); /* replace only once the new one loaded */
     ctx->model = m;

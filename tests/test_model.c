@@ -221,3 +221,26 @@ TEST(model_legacy_torch_pickle_is_named) {
     CHECK(f == NULL);
     CHECK_CONTAINS(e.msg, "legacy.pth: legacy (pre-1.6) PyTorch checkpoint");
 }
+
+TEST(model_echomimic_layout_loads_standard_and_acc) {
+    anim_error e;
+    anim_model *m = NULL, *a = NULL;
+    anim_hooks h = {ANIM_LOG_ERROR, NULL, NULL, NULL, NULL, NULL, NULL};
+    CHECK_OK(anim_model_load(cpu(), "tests/fixtures/echomimic-tiny", &h, &m, &e), &e);
+    CHECK_OK(anim_model_load_ex(cpu(), "tests/fixtures/echomimic-tiny", ANIM_LOAD_ACC, &h, &a, &e), &e);
+    anim_model_info im, ia;
+    anim_model_describe(m, &im);
+    anim_model_describe(a, &ia);
+    CHECK(im.kind == ANIM_MODEL_TALKING_HEAD && ia.kind == ANIM_MODEL_TALKING_HEAD);
+    CHECK(im.n_nets == 6 && !strcmp(im.nets[3].name, "face_locator") && !strcmp(im.nets[5].name, "audio_model"));
+    CHECK(strstr(ia.nets[1].file, "denoising_unet_acc") && strstr(ia.nets[2].file, "motion_module_acc"));
+    /* whisper: conv1d weights repacked [O, I, K] -> [O, K, I]; decoder keys ignored, never loaded */
+    CHECK(anim_model_weight(m, "audio_model", "encoder.conv1.weight") != NULL);
+    CHECK(anim_model_weight(m, "audio_model", "decoder.token_embedding.weight") == NULL);
+    /* the two samplers' denoising weights differ */
+    const float *w0 = anim_model_weight(m, "denoising_unet", "conv_in.weight");
+    const float *w1 = anim_model_weight(a, "denoising_unet_acc", "conv_in.weight");
+    CHECK(w0 && w1 && memcmp(w0, w1, 32 * 4 * 9 * sizeof(float)) != 0);
+    anim_model_free(m);
+    anim_model_free(a);
+}

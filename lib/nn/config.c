@@ -800,6 +800,9 @@ anim_status anim_model_config_parse(anim_model_config *mc, const json_value *une
     if (o && (st = sched_config_parse(&mc->sched, o, model_file, "noise_scheduler_kwargs.", err))) return st;
     if ((st = get_obj(&p, model_json, "pose_guider", &o))) return st;
     if (o && (st = pose_guider_config_parse(&mc->pose_guider, o, model_file, "pose_guider.", err))) return st;
+    /* EchoMimic's FaceLocator is the PoseGuider with a 1-channel input: same settings, its own key */
+    if ((st = get_obj(&p, model_json, "face_locator", &o))) return st;
+    if (o && (st = pose_guider_config_parse(&mc->pose_guider, o, model_file, "face_locator.", err))) return st;
     if ((st = get_num(&p, model_json, "vae_latent_scaling", 0, true, 1e6, "a positive number",
                       &mc->vae_latent_scaling)) ||
         (st = get_int(&p, model_json, "clip_image_size", 1, 8192, "a positive integer", &mc->clip_image_size)))

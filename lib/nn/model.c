@@ -27,8 +27,10 @@
 #include "nn/pose_guider.h"
 #include "nn/unet.h"
 #include "nn/vae.h"
+#include "nn/whisper.h"
 #include "nn/wspec.h"
 
+/* GRP_POSE_GUIDER holds EchoMimic's face locator; GRP_CLIP holds its Whisper encoder */
 enum { GRP_REFERENCE, GRP_DENOISING, GRP_POSE_GUIDER, GRP_VAE, GRP_CLIP, GRP_COUNT };
 
 typedef struct model_group {
@@ -44,9 +46,12 @@ typedef struct model_group {
 
 struct anim_model {
     anim_be *be;
+    anim_model_kind kind;
+    bool acc;
     anim_model_config cfg;
     vae_config vae;
     clip_vision_config clip;
+    whisper_dims whisper;
     model_group g[GRP_COUNT];
     int64_t weight_elems;
 };
@@ -162,6 +167,9 @@ static anim_status upload_group(load_state *ls, model_group *g, tf_file *const *
         if ((s->flags & W_CONV) && s->ndim == 4) {
             repack_oihw_to_ohwi(ls->tmp, ls->host, s->shape[0], s->shape[1], s->shape[2], s->shape[3]);
             src = ls->tmp;
+        } else if ((s->flags & W_CONV1D) && s->ndim == 3) {
+            repack_oihw_to_ohwi(ls->tmp, ls->host, s->shape[0], s->shape[1], 1, s->shape[2]); /* [O,I,K] -> [O,K,I] */
+            src = ls->tmp;
         }
         if ((st = ls->be->ops->alloc(ls->be, (size_t)n, &g->w[k], err)) != ANIM_OK)
             return anim_err_prefix(err, "%s: tensor '%s'", b[k].file->path, s->name);
@@ -187,21 +195,52 @@ static anim_status load_group(load_state *ls, model_group *g, anim_error *err) {
     return st;
 }
 
+/* A Hugging Face style sub-directory: weights (+ config.json where needed) */
+static anim_status find_hf(const char *dir, const char *const *dirs, const char *const *weights, const char *what,
+                           char **wpath, char **cfg, anim_error *err) {
+    bool oom = false;
+    const char *cfg_c[] = {"config.json", NULL};
+    char *sub = first_dir(dir, dirs, &oom);
+    if (!sub) return oom ? anim_seterr(err, ANIM_E_OOM, "out of memory") : missing(err, dir, what, dirs);
+    anim_status st = ANIM_OK;
+    *wpath = first_file(sub, weights, &oom);
+    if (cfg) *cfg = first_file(sub, cfg_c, &oom);
+    if (oom) st = anim_seterr(err, ANIM_E_OOM, "out of memory");
+    else if (!*wpath) st = missing(err, sub, "weights", weights);
+    else if (cfg && !*cfg) st = missing(err, sub, "config", cfg_c);
+    free(sub);
+    return st;
+}
+
 static anim_status resolve(anim_model *m, const char *dir, anim_error *err) {
     bool oom = false;
     anim_status st;
+    /* EchoMimic's directory has a face locator where Moore's has a pose guider */
+    char *probe = NULL;
+    anim_error ignore;
+    m->kind = find_ckpt(dir, "face_locator", &probe, &ignore) == ANIM_OK ? ANIM_MODEL_TALKING_HEAD : ANIM_MODEL_POSE;
+    free(probe);
+    bool talk = m->kind == ANIM_MODEL_TALKING_HEAD;
+
     /* configs: UNet base config and model_config.json are optional (released values built in) */
-    const char *unet_cfg_c[] = {"unet/config.json", "stable-diffusion-v1-5/unet/config.json", NULL};
+    const char *unet_cfg_c[] = {"unet/config.json", "stable-diffusion-v1-5/unet/config.json",
+                                "sd-image-variations-diffusers/unet/config.json", NULL};
     const char *model_cfg_c[] = {"model_config.json", NULL};
     char *unet_cfg = first_file(dir, unet_cfg_c, &oom);
     char *model_cfg = first_file(dir, model_cfg_c, &oom);
     if (oom) st = anim_seterr(err, ANIM_E_OOM, "out of memory");
     else st = anim_model_config_load(&m->cfg, unet_cfg, model_cfg, err);
+    if (st == ANIM_OK && talk && !model_cfg) {
+        /* EchoMimic's inference_v2.yaml: audio cross-attention at Whisper's width; 1-channel face mask */
+        m->cfg.denoising_unet.cross_attention_dim = 384;
+        m->cfg.pose_guider.conditioning_channels = 1;
+    }
     free(unet_cfg);
     free(model_cfg);
     if (st != ANIM_OK) return st;
 
-    static const char *const stems[] = {"reference_unet", "denoising_unet", "pose_guider"};
+    const char *stems[] = {"reference_unet", m->acc ? "denoising_unet_acc" : "denoising_unet",
+                           talk ? "face_locator" : "pose_guider"};
     static const int grp_of[] = {GRP_REFERENCE, GRP_DENOISING, GRP_POSE_GUIDER};
     for (int i = 0; i < 3; i++) {
         model_group *g = &m->g[grp_of[i]];
@@ -210,36 +249,48 @@ static anim_status resolve(anim_model *m, const char *dir, anim_error *err) {
         if ((st = find_ckpt(dir, stems[i], &g->path[0], err)) != ANIM_OK) return st;
     }
     model_group *den = &m->g[GRP_DENOISING];
-    den->name[1] = "motion_module";
+    den->name[1] = m->acc ? "motion_module_acc" : "motion_module";
     den->n_files = 2;
-    if ((st = find_ckpt(dir, "motion_module", &den->path[1], err)) != ANIM_OK) return st;
+    if ((st = find_ckpt(dir, den->name[1], &den->path[1], err)) != ANIM_OK) return st;
 
     /* Hugging Face sub-directories */
     const char *vae_dirs[] = {"vae", "sd-vae-ft-mse", NULL};
-    const char *clip_dirs[] = {"image_encoder", NULL};
     const char *vae_w[] = {"diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", NULL};
-    const char *clip_w[] = {"model.safetensors", "pytorch_model.bin", NULL};
-    const char *cfg_c[] = {"config.json", NULL};
-    struct { int grp; const char *name; const char *const *dirs, *const *w; } hf[] = {
-        {GRP_VAE, "vae", vae_dirs, vae_w}, {GRP_CLIP, "image_encoder", clip_dirs, clip_w}};
-    for (int i = 0; i < 2; i++) {
-        model_group *g = &m->g[hf[i].grp];
-        char *sub = first_dir(dir, hf[i].dirs, &oom);
-        if (!sub) return oom ? anim_seterr(err, ANIM_E_OOM, "out of memory")
-                             : missing(err, dir, hf[i].name, hf[i].dirs);
-        g->name[0] = hf[i].name;
-        g->n_files = 1;
-        g->path[0] = first_file(sub, hf[i].w, &oom);
-        char *cfg = first_file(sub, cfg_c, &oom);
-        if (!g->path[0]) st = oom ? anim_seterr(err, ANIM_E_OOM, "out of memory") : missing(err, sub, "weights", hf[i].w);
-        else if (!cfg) st = missing(err, sub, "config", cfg_c);
-        else if (hf[i].grp == GRP_VAE) st = vae_config_load(&m->vae, cfg, err);
-        else st = clip_vision_config_load(&m->clip, cfg, err);
+    char *cfg = NULL;
+    model_group *g = &m->g[GRP_VAE];
+    g->name[0] = "vae";
+    g->n_files = 1;
+    st = find_hf(dir, vae_dirs, vae_w, "vae", &g->path[0], &cfg, err);
+    if (st == ANIM_OK) st = vae_config_load(&m->vae, cfg, err);
+    free(cfg);
+    cfg = NULL;
+    if (st != ANIM_OK) return st;
+
+    g = &m->g[GRP_CLIP];
+    g->n_files = 1;
+    if (!talk) {
+        const char *clip_dirs[] = {"image_encoder", NULL};
+        const char *clip_w[] = {"model.safetensors", "pytorch_model.bin", NULL};
+        g->name[0] = "image_encoder";
+        st = find_hf(dir, clip_dirs, clip_w, "image_encoder", &g->path[0], &cfg, err);
+        if (st == ANIM_OK) st = clip_vision_config_load(&m->clip, cfg, err);
         free(cfg);
-        free(sub);
-        if (st != ANIM_OK) return st;
+        return st;
     }
-    return ANIM_OK;
+    /* EchoMimic: audio_processor/whisper_tiny.pt (OpenAI format: {'dims', 'model_state_dict'}),
+     * or its safetensors twin + whisper_tiny.dims.json */
+    const char *aud_dirs[] = {"audio_processor", NULL};
+    const char *aud_w[] = {"whisper_tiny.safetensors", "whisper_tiny.pt", NULL};
+    g->name[0] = "audio_model";
+    if ((st = find_hf(dir, aud_dirs, aud_w, "audio model (Whisper)", &g->path[0], NULL, err)) != ANIM_OK) return st;
+    const char *dims_c[] = {"audio_processor/whisper_tiny.dims.json", NULL};
+    char *dims = first_file(dir, dims_c, &oom);
+    tf_file *f = NULL;
+    if (!dims && (st = tf_open(g->path[0], &f, err)) != ANIM_OK) return st;
+    st = whisper_dims_load(&m->whisper, dims, f, err);
+    tf_close(f);
+    free(dims);
+    return st;
 }
 
 static int cmp_spec_ptr(const void *a, const void *b) {
@@ -256,17 +307,24 @@ static anim_status index_specs(model_group *g, anim_error *err) {
 
 static void build_specs(anim_model *m) {
     model_group *g = m->g;
+    bool talk = m->kind == ANIM_MODEL_TALKING_HEAD;
     g[GRP_REFERENCE].cfg = "the UNet config";
-    unet_weights(&m->cfg.reference_unet, UNET_REFERENCE, 0, &g[GRP_REFERENCE].specs);
+    /* EchoMimic's reference UNet blocks have no cross-attention (no norm2/attn2) */
+    unet_weights(&m->cfg.reference_unet, UNET_REFERENCE, talk ? UNET_NO_CROSS_ATTN : 0, &g[GRP_REFERENCE].specs);
     g[GRP_DENOISING].cfg = "the UNet config with unet_additional_kwargs";
     unet_weights(&m->cfg.denoising_unet, UNET_DENOISING, 0, &g[GRP_DENOISING].specs);
     motion_module_weights(&m->cfg.denoising_unet, &g[GRP_DENOISING].specs);
-    g[GRP_POSE_GUIDER].cfg = "the pose_guider settings";
+    g[GRP_POSE_GUIDER].cfg = talk ? "the face_locator settings" : "the pose_guider settings";
     pose_guider_weights(&m->cfg.pose_guider, &g[GRP_POSE_GUIDER].specs);
     g[GRP_VAE].cfg = "vae config.json";
     vae_weights(&m->vae, &g[GRP_VAE].specs);
-    g[GRP_CLIP].cfg = "image_encoder config.json";
-    clip_vision_weights(&m->clip, &g[GRP_CLIP].specs);
+    if (talk) {
+        g[GRP_CLIP].cfg = "the Whisper dims";
+        whisper_weights(&m->whisper, &g[GRP_CLIP].specs);
+    } else {
+        g[GRP_CLIP].cfg = "image_encoder config.json";
+        clip_vision_weights(&m->clip, &g[GRP_CLIP].specs);
+    }
 }
 
 void anim_model_free(anim_model *m) {
@@ -287,6 +345,11 @@ void anim_model_free(anim_model *m) {
 
 anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hooks, anim_model **out,
                             anim_error *err) {
+    return anim_model_load_ex(be, dir, 0, hooks, out, err);
+}
+
+anim_status anim_model_load_ex(anim_be *be, const char *dir, unsigned flags, const anim_hooks *hooks,
+                               anim_model **out, anim_error *err) {
     *out = NULL;
     struct stat sb;
     if (stat(dir, &sb) != 0)
@@ -295,6 +358,7 @@ anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hook
     anim_model *m = calloc(1, sizeof *m);
     if (!m) return anim_seterr(err, ANIM_E_OOM, "out of memory");
     m->be = be;
+    m->acc = (flags & ANIM_LOAD_ACC) != 0;
     for (int i = 0; i < GRP_COUNT; i++) wl_init(&m->g[i].specs);
     anim_status st = resolve(m, dir, err);
     load_state ls = {be, hooks, NULL, NULL, 0, 0, 0};
@@ -323,6 +387,7 @@ anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hook
 
 void anim_model_describe(const anim_model *m, anim_model_info *out) {
     memset(out, 0, sizeof *out);
+    out->kind = m->kind;
     for (int i = 0; i < GRP_COUNT; i++)
         for (int f = 0; f < m->g[i].n_files && out->n_nets < 8; f++) {
             anim_net_info *n = &out->nets[out->n_nets++];
@@ -381,4 +446,6 @@ const void *anim_model_weight_at(const anim_model *m, size_t i, const char **net
 
 const anim_model_config *anim_model_cfg(const anim_model *m) { return &m->cfg; }
 const vae_config *anim_model_vae_cfg(const anim_model *m) { return &m->vae; }
+const whisper_dims *anim_model_whisper_dims(const anim_model *m) { return &m->whisper; }
+anim_model_kind anim_model_kind_of(const anim_model *m) { return m->kind; }
 const clip_vision_config *anim_model_clip_cfg(const anim_model *m) { return &m->clip; }

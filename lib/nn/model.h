@@ -18,6 +18,10 @@ typedef struct anim_model anim_model;
 anim_status anim_model_load(anim_be *be, const char *dir, const anim_hooks *hooks, anim_model **out,
                             anim_error *err);
 void anim_model_free(anim_model *m);   /* NULL is a no-op */
+/* flags: ANIM_LOAD_ACC (animate.h) loads EchoMimic's accelerated denoising UNet
+ * and motion modules (*_acc) instead of the standard ones. */
+anim_status anim_model_load_ex(anim_be *be, const char *dir, unsigned flags, const anim_hooks *hooks,
+                               anim_model **out, anim_error *err);
 void anim_model_describe(const anim_model *m, anim_model_info *out);
 
 /* Backend pointer of a weight by network and canonical key ("vae",
@@ -39,5 +43,8 @@ struct clip_vision_config;
 const struct anim_model_config *anim_model_cfg(const anim_model *m);
 const struct vae_config *anim_model_vae_cfg(const anim_model *m);
 const struct clip_vision_config *anim_model_clip_cfg(const anim_model *m);
+struct whisper_dims;
+const struct whisper_dims *anim_model_whisper_dims(const anim_model *m);
+anim_model_kind anim_model_kind_of(const anim_model *m);
 
 #endif

@@ -156,10 +156,13 @@ anim_status w_bind(const w_list *want, tf_file *const *files, int n_files, const
             break;
         }
     }
+    size_t ign = want->ignore_prefix ? strlen(want->ignore_prefix) : 0;
     for (int i = 0; i < n_files && st == ANIM_OK; i++) {
         size_t extra = 0, first = 0;
-        for (size_t j = 0; j < files[i]->n; j++)
-            if (!claimed[i][j] && extra++ == 0) first = j;
+        for (size_t j = 0; j < files[i]->n; j++) {
+            if (claimed[i][j] || (ign && !strncmp(files[i]->tensors[j].name, want->ignore_prefix, ign))) continue;
+            if (extra++ == 0) first = j;
+        }
         if (extra)
             st = anim_seterr(err, ANIM_E_MODEL,
                              "%s: unexpected tensor '%s' (%zu key%s not part of %s as built from %s)", files[i]->path,

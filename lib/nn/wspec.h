@@ -24,7 +24,8 @@
 enum {
     W_OPTIONAL = 1 << 0, /* may be absent from the files */
     W_UNUSED = 1 << 1,   /* accepted (shape checked, any dtype) but never loaded, e.g. CLIP position_ids */
-    W_CONV = 1 << 2      /* 4-D conv weight: stored OIHW in files, repacked to OHWI for the backends */
+    W_CONV = 1 << 2,     /* 4-D conv weight: stored OIHW in files, repacked to OHWI for the backends */
+    W_CONV1D = 1 << 3    /* 3-D conv1d weight [O, I, K]: repacked to [O, K, I] (OHWI with H = 1) */
 };
 
 typedef struct w_spec {
@@ -39,6 +40,8 @@ typedef struct w_list {
     w_spec *v;
     size_t n, cap;
     bool oom;                /* an add failed; w_bind reports it */
+    const char *ignore_prefix; /* file keys starting with this are accepted and never loaded
+                                  (whisper's "decoder."); NULL: none */
 } w_list;
 
 void wl_init(w_list *l);
