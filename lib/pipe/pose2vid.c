@@ -39,15 +39,10 @@
 #include "pipe/ddim.h"
 #include "pipe/noise.h"
 #include "pipe/preprocess.h"
+#include "pipe/video_common.h"
 
 /* Moore's pipeline hard-codes the SD VAE scale (not the config's) */
 #define VAE_SCALE 0.18215f
-
-static double seconds_since(const struct timespec *t0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
-}
 
 void pipe_pose_params_default(anim_pose_params *p) {
     memset(p, 0, sizeof *p);
@@ -83,37 +78,6 @@ static anim_status check_params(const anim_pose_params *p, int n_poses, int *fra
     return ANIM_OK;
 }
 
-/* Initial latents, NCFHW [1, 4, F, h, w] as upstream draws and stores them. */
-static anim_status initial_noise(const anim_pose_params *p, int F, int h, int w, float *out, anim_error *err) {
-    size_t n = (size_t)4 * F * h * w;
-    if (p->noise) {
-        memcpy(out, p->noise, n * sizeof *out);
-        return ANIM_OK;
-    }
-    if (!p->noise_file) {
-        anim_randn(p->seed, out, n);
-        return ANIM_OK;
-    }
-    tf_file *f = NULL;
-    anim_status st = tf_open(p->noise_file, &f, err);
-    if (st != ANIM_OK) return st;
-    const tf_tensor *t = tf_find(f, "latents");
-    int64_t want[5] = {1, 4, F, h, w};
-    char a[96], b[96];
-    if (!t) st = anim_seterr(err, ANIM_E_FORMAT, "%s: no tensor 'latents'", p->noise_file);
-    else if (t->ndim != 5 || memcmp(t->shape, want, sizeof want) != 0)
-        st = anim_seterr(err, ANIM_E_INVALID_ARG,
-                         "%s: tensor 'latents' has shape %s but the frames, width and height asked for need %s",
-                         p->noise_file, tf_shape_str(t->shape, t->ndim, a, sizeof a), tf_shape_str(want, 5, b, sizeof b));
-    else if (t->dtype != ANIM_DT_F32 && t->dtype != ANIM_DT_F16 && t->dtype != ANIM_DT_BF16)
-        st = anim_seterr(err, ANIM_E_FORMAT, "%s: tensor 'latents' is %s; F32 or F16 expected", p->noise_file,
-                         anim_dtype_name(t->dtype));
-    else if ((st = tf_read_f32(t, out, err)) != ANIM_OK)
-        anim_err_prefix(err, "%s", p->noise_file);
-    tf_close(f);
-    return st;
-}
-
 typedef struct run {
     nn_ctx c;
     const anim_model_config *mc;
@@ -146,7 +110,7 @@ static void prepare(run *r, const anim_image *ref, const anim_image *poses) {
     nn_t emb_t = clip_vision_embed(c, ccfg, nn_from_host(c, host, 1, S, S, 3));
     if (!nn_to_host(c, emb_t, emb + (size_t)(r->B - 1) * D)) goto out;
     nn_release(c, m0);
-    anim_progress_report(c->hooks, &(anim_progress){"prepare", 1, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 1, 4, 0, 0, 0, 0, pipe_seconds_since(&r->t0)});
     /* 2. reference latents: VAE mean * 0.18215, repeated for the CFG batch */
     if (anim_prep_vae(ref, r->W8, r->H8, host, &e) != ANIM_OK) { nn_fail(c, e.status, "%s", e.msg); goto out; }
     nn_t mean = vae_encode_mean(c, vcfg, nn_from_host(c, host, 1, r->H8, r->W8, 3));
@@ -154,7 +118,7 @@ static void prepare(run *r, const anim_image *ref, const anim_image *poses) {
     nn_release(c, m0);
     for (size_t i = 0; i < lat_n; i++) ref_lat[i] *= VAE_SCALE;
     if (r->B == 2) memcpy(ref_lat + lat_n, ref_lat, lat_n * sizeof *ref_lat);
-    anim_progress_report(c->hooks, &(anim_progress){"prepare", 2, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 2, 4, 0, 0, 0, 0, pipe_seconds_since(&r->t0)});
     /* 4. pose features for every frame (kept for the whole run), one picture at a time */
     const pose_guider_config *pg = &r->mc->pose_guider;
     r->posefeat = nn_new(c, r->F, r->h, r->w, pg->conditioning_embedding_channels);
@@ -165,7 +129,7 @@ static void prepare(run *r, const anim_image *ref, const anim_image *poses) {
         nn_store(c, nn_slice_n(c, r->posefeat, f, 1), pf);
         nn_release(c, mf);
     }
-    anim_progress_report(c->hooks, &(anim_progress){"prepare", 3, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 3, 4, 0, 0, 0, 0, pipe_seconds_since(&r->t0)});
     /* 3. the reference bank, once, at timestep 0 */
     r->enc = nn_from_host(c, emb, r->B, 1, 1, D);
     nn_t ref2 = nn_from_host(c, ref_lat, r->B, r->h, r->w, 4);
@@ -173,7 +137,7 @@ static void prepare(run *r, const anim_image *ref, const anim_image *poses) {
         anim_status st = unet_reference_bank(c, &r->mc->reference_unet, ref2, r->enc, true, &r->bank);
         if (st != ANIM_OK) nn_fail(c, st, "reference UNet failed");
     }
-    anim_progress_report(c->hooks, &(anim_progress){"prepare", 4, 4, 0, 0, 0, 0, seconds_since(&r->t0)});
+    anim_progress_report(c->hooks, &(anim_progress){"prepare", 4, 4, 0, 0, 0, 0, pipe_seconds_since(&r->t0)});
 out:
     free(host);
     free(emb);
@@ -205,7 +169,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
         goto out;
     }
     int total = p->steps * wl.n_windows, done = 0;
-    double t_start = seconds_since(&r->t0);
+    double t_start = pipe_seconds_since(&r->t0);
     nn_mark_t m = nn_mark(c);
     for (int i = 0; i < p->steps && nn_ok(c); i++) {
         float t = (float)ddim_timestep(&d, i);
@@ -229,7 +193,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
             ctx_accum_add(&acc, fr, L, pred);
             r->unet_calls++;
             anim_progress_report(c->hooks, &(anim_progress){"denoise", ++done, total, i + 1, p->steps, wi + 1,
-                                                     wl.n_windows, seconds_since(&r->t0)});
+                                                     wl.n_windows, pipe_seconds_since(&r->t0)});
         }
         if (!nn_ok(c)) break;
         ctx_accum_mean(&acc, avg);
@@ -241,7 +205,7 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
             dbg->on_step(i, avg, r->F, r->h, r->w, dbg->user);
         }
     }
-    r->denoise_s = seconds_since(&r->t0) - t_start;
+    r->denoise_s = pipe_seconds_since(&r->t0) - t_start;
 out:
     free(in);
     free(pred);
@@ -250,60 +214,6 @@ out:
     ctx_accum_free(&acc);
     ctx_window_list_free(&wl);
     ddim_free(&d);
-}
-
-/* step 6: decode frame by frame into uint8 (and optionally float [0,1]) frames */
-static void decode(run *r, anim_video *v, float *frames01) {
-    nn_ctx *c = &r->c;
-    const vae_config *vcfg = anim_model_vae_cfg(c->model);
-    size_t inner = (size_t)r->h * r->w * 4, px = (size_t)r->H8 * r->W8 * 3;
-    float *z = malloc(inner * sizeof *z), *img = malloc(px * sizeof *img);
-    v->rgb = malloc((size_t)r->F * px);
-    if (!z || !img || !v->rgb) {
-        nn_fail(c, ANIM_E_OOM, "out of host memory for %d frames of %dx%d", r->F, r->W8, r->H8);
-        goto out;
-    }
-    v->n_frames = r->F;
-    v->width = r->W8;
-    v->height = r->H8;
-    /* torch: `1 / 0.18215 * latents` multiplies by the float32 rounding of the double quotient */
-    const float inv_scale = (float)(1.0 / 0.18215);
-    nn_mark_t m = nn_mark(c);
-    for (int f = 0; f < r->F && nn_ok(c); f++) {
-        if (anim_should_abort(c->hooks)) {
-            nn_fail(c, ANIM_E_ABORTED, "aborted by the caller while decoding frame %d", f + 1);
-            break;
-        }
-        for (size_t i = 0; i < inner; i++) z[i] = r->lat[(size_t)f * inner + i] * inv_scale;
-        nn_t x = vae_decode(c, vcfg, nn_from_host(c, z, 1, r->h, r->w, 4));
-        if (!nn_to_host(c, x, img)) break;
-        nn_release(c, m);
-        uint8_t *dst = v->rgb + (size_t)f * px;
-        for (size_t i = 0; i < px; i++) {
-            float y = img[i] / 2.0f + 0.5f;
-            y = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
-            if (frames01) frames01[(size_t)f * px + i] = y;
-            dst[i] = (uint8_t)(y * 255.0f); /* numpy astype(uint8): truncation */
-        }
-        anim_progress_report(c->hooks, &(anim_progress){"decode", f + 1, r->F, 0, 0, 0, 0, seconds_since(&r->t0)});
-    }
-out:
-    free(z);
-    free(img);
-}
-
-static anim_status save_latents(const run *r, const anim_pose_params *p, anim_error *err) {
-    size_t n = (size_t)4 * r->F * r->h * r->w;
-    float *ncfhw = p->latents_out ? p->latents_out : malloc(n * sizeof *ncfhw);
-    if (!ncfhw) return anim_seterr(err, ANIM_E_OOM, "out of memory");
-    nn_frames_to_ncfhw(ncfhw, r->lat, 1, 4, r->F, r->h, r->w);
-    anim_status st = ANIM_OK;
-    if (p->save_latents_file) {
-        st_out t = {"latents", ANIM_DT_F32, 5, {1, 4, r->F, r->h, r->w}, ncfhw};
-        st = st_write(p->save_latents_file, &t, 1, err);
-    }
-    if (ncfhw != p->latents_out) free(ncfhw);
-    return st;
 }
 
 anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *hooks, const anim_pose_params *p,
@@ -328,7 +238,7 @@ anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *ho
         free(r.lat);
         return anim_seterr(err, ANIM_E_OOM, "out of memory for %d frames of latents", r.F);
     }
-    if ((st = initial_noise(p, r.F, r.h, r.w, noise, err)) == ANIM_OK)
+    if ((st = pipe_initial_noise(p->noise_file, p->noise, p->seed, r.F, r.h, r.w, noise, err)) == ANIM_OK)
         nn_ncfhw_to_frames(r.lat, noise, 1, 4, r.F, r.h, r.w); /* init_noise_sigma is 1 for DDIM */
     free(noise);
     nn_arena *ar = NULL;
@@ -339,15 +249,16 @@ anim_status pipe_pose2vid(anim_be *be, const anim_model *m, const anim_hooks *ho
         prepare(&r, ref, poses);
         if (nn_ok(&r.c)) denoise(&r, p, dbg);
         if (nn_ok(&r.c) && (p->save_latents_file || p->latents_out)) {
-            anim_status s2 = save_latents(&r, p, err);
+            anim_status s2 = pipe_save_latents(r.lat, r.F, r.h, r.w, p->save_latents_file, p->latents_out, err);
             if (s2 != ANIM_OK) r.c.st = s2;
         }
-        if (nn_ok(&r.c)) decode(&r, out, dbg ? dbg->frames01 : NULL);
+        if (nn_ok(&r.c))
+            pipe_decode(&r.c, anim_model_vae_cfg(m), r.lat, r.F, r.h, r.w, out, dbg ? dbg->frames01 : NULL, &r.t0);
         st = r.c.st;
         if (st == ANIM_OK && stats) {
             anim_model_info info;
             anim_model_describe(m, &info);
-            *stats = (anim_run_stats){seconds_since(&r.t0), r.denoise_s, p->steps, r.unet_calls,
+            *stats = (anim_run_stats){pipe_seconds_since(&r.t0), r.denoise_s, p->steps, r.unet_calls,
                                       (int64_t)(nn_arena_peak(ar) * anim_dtype_size(be->storage)),
                                       info.weight_bytes};
         }
