@@ -346,6 +346,7 @@ TEST(pose2vid_public_api_state_abort_and_webp) {
     CHECK(anim_chunk);
     free(buf);
 #endif
+    anim_video_free(&v);
     /* bad parameters are named */
     pp.context_overlap = pp.context_frames;
     CHECK(anim_pose2vid(ctx, &pp, &ref, poses, 4, &v) == ANIM_E_INVALID_ARG);
