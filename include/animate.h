@@ -194,10 +194,15 @@ typedef enum anim_file_kind {
 
 anim_file_kind anim_file_kind_of(const char *path);
 
-/* Frames of one size, back to back (n_frames * height * width * 3 bytes). */
+/* Frames of one size, back to back (n_frames * height * width * 3 bytes),
+ * and for talking heads the sound track (mono float samples in [-1, 1]). */
 typedef struct anim_video {
     int n_frames, width, height;
     uint8_t *rgb;
+    double fps;               /* the frame rate the frames were made for (0: unspecified) */
+    float *audio;             /* NULL when there is no sound */
+    size_t n_samples;
+    int sample_rate;
 } anim_video;
 
 void anim_video_free(anim_video *v);                /* NULL or empty is a no-op */
@@ -219,7 +224,9 @@ void anim_write_params_default(anim_write_params *p);
 
 /* PATH ending in ".webp": one animated WebP; anything else: a directory
  * (created if missing) of frame_000.png, frame_001.png, ... Files are written
- * under a temporary name and renamed when complete. */
+ * under a temporary name and renamed when complete. A video with sound also
+ * gets its track as 16-bit WAV: NAME.wav beside NAME.webp, or audio.wav
+ * inside the frames directory (animated WebP holds no sound). */
 anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *path, const anim_write_params *p);
 
 /* One picture as a PNG file (temporary name, then renamed), with the metadata of p (NULL: defaults). */
@@ -280,6 +287,38 @@ typedef struct anim_run_stats {
 
 /* ANIM_E_STATE if no run has completed on this context. */
 anim_status anim_ctx_run_stats(const anim_ctx *ctx, anim_run_stats *out);
+
+/* ---------------------------------------------------------------- talking head */
+
+typedef struct anim_talk_params {
+    uint32_t struct_size;
+    int width, height;        /* default 512 x 512 */
+    int frames;               /* most frames; default 0: as many as the audio gives at `fps` */
+    int steps;                /* default 0: 30, or 6 with the accelerated (ANIM_LOAD_ACC) weights */
+    float guidance;           /* default -1: 2.5, or none (1.0) with the accelerated weights */
+    uint64_t seed;            /* default 420 */
+    double fps;               /* default 24 */
+    int context_frames;       /* default 12 */
+    int context_overlap;      /* default 3 */
+    bool has_face_box;        /* false: the whole portrait is the face (upstream's fallback) */
+    float face_box[4];        /* x0, y0, x1, y1 in portrait pixels, as a face detector reports them */
+    /* initial latents instead of the seeded draw (the raw normal draw; it is
+     * clamped to +-1.5 as upstream clamps it): file with tensor "latents"
+     * [1, 4, F, H/8, W/8], or an array of that shape. */
+    const char *noise_file;
+    const float *noise;
+    const char *save_latents_file;   /* final latents as tensor "latents" (F32) */
+    float *latents_out;              /* or into this array of 4*F*(H/8)*(W/8) floats */
+} anim_talk_params;
+
+void anim_talk_params_default(anim_talk_params *p);
+
+/* A portrait and a speech or song recording (WAV: PCM 8/16/24/32-bit or
+ * float, any rate and channel count) -> a video of that person speaking,
+ * with the models loaded by anim_ctx_load_models[_ex]() from an EchoMimic
+ * directory. The video carries the 16 kHz mono track it was made from. */
+anim_status anim_talking_head(anim_ctx *ctx, const anim_talk_params *p, const anim_picture *portrait,
+                              const char *wav_path, anim_video *out);
 
 /* "libanimate 0.1.0 (cpu, cuda sm_80/89/90a)" - what this build contains. */
 const char *anim_version_info(void);

@@ -12,6 +12,7 @@
 
 #include "animate.h"
 #include "io/image.h"
+#include "io/wav_write.h"
 #include "util/error.h"
 
 /* api.c owns the context; it hands us its error sink */
@@ -43,6 +44,7 @@ bool anim_is_picture_file(const char *path) { return path && anim_is_picture(pat
 void anim_video_free(anim_video *v) {
     if (!v) return;
     free(v->rgb);
+    free(v->audio);
     memset(v, 0, sizeof *v);
 }
 
@@ -126,8 +128,18 @@ anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *pat
     else if (p->fps < 1 || p->fps > 1000) anim_seterr(&e, ANIM_E_INVALID_ARG, "fps %d must be in 1..1000", p->fps);
     else if (p->quality < 0 || p->quality > 100)
         anim_seterr(&e, ANIM_E_INVALID_ARG, "quality %d must be in 0..100", p->quality);
-    else if (ends_with_webp(path)) write_webp(v, path, p, &e);
-    else write_pngs(v, path, p, &e);
+    else if (ends_with_webp(path)) {
+        if (write_webp(v, path, p, &e) == ANIM_OK && v->audio && v->n_samples) {
+            /* NAME.webp -> NAME.wav */
+            char wav[4200];
+            snprintf(wav, sizeof wav, "%.*s.wav", (int)(strlen(path) - 5), path);
+            wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e);
+        }
+    } else if (write_pngs(v, path, p, &e) == ANIM_OK && v->audio && v->n_samples) {
+        char wav[4200];
+        snprintf(wav, sizeof wav, "%s/audio.wav", path);
+        wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e);
+    }
     return anim__ctx_result(ctx, &e);
 }
 
