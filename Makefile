@@ -44,8 +44,8 @@ ifeq ($(USE_CUDA),1)
                  -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
   NVCCFLAGS   ?= -O3 -std=c++17 $(CUDA_ARCHS) -Xcompiler -fPIC -Xcompiler -Wall \
                  -fmad=true -Iinclude -Ilib -Ikernels
-  CFLAGS_BASE += -DANIM_WITH_CUDA=1 -I$(CUDA_HOME)/include -Ikernels
-  LDLIBS_BASE += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+  CFLAGS_BASE += -DANIM_WITH_CUDA=1 -DANIM_WITH_CUBLASLT=1 -I$(CUDA_HOME)/include -Ikernels
+  LDLIBS_BASE += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart -lstdc++
 endif
 
 # ---- optional image I/O ---------------------------------------------------

@@ -198,6 +198,18 @@ anim_status anim_be_create_cuda(int device, anim_be **out, anim_error *err) {
             st = anim_seterr(err, ANIM_E_CUDA, "cublasCreate failed: status %d", (int)cs);
         } else if ((cs = cublasSetStream(c->cublas, c->stream)) != CUBLAS_STATUS_SUCCESS) {
             st = anim_seterr(err, ANIM_E_CUDA, "cublasSetStream failed: status %d", (int)cs);
+        } else {
+            /* fp32 accumulation throughout: no fp16 split-K reductions inside cuBLAS */
+            cublasSetMathMode(c->cublas, CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+        }
+    }
+    if (st == ANIM_OK) {
+        /* ops take per-call scratch with cudaMallocAsync: keep freed blocks in the
+         * pool instead of returning them to the driver at every synchronisation */
+        cudaMemPool_t pool;
+        if (cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess) {
+            uint64_t keep = UINT64_MAX;
+            cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
         }
     }
     if (st != ANIM_OK) {
