@@ -70,7 +70,7 @@ CFLAGS += $(CFLAGS_BASE)
 LDLIBS += $(LDLIBS_BASE)
 
 # ---- sources ------------------------------------------------------------
-LIB_SRC  := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c lib/pose/*.c)
+LIB_SRC  := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c lib/pose/*.c lib/audio/*.c)
 ifeq ($(USE_CUDA),1)
   LIB_SRC  += $(wildcard lib/cuda/*.c)
   CU_SRC   := $(wildcard kernels/*.cu)

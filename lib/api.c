@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "nn/model.h"
 #include "pipe/pose2vid.h"
+#include "pipe/talk.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -155,6 +156,36 @@ anim_status anim_pose2vid(anim_ctx *ctx, const anim_pose_params *p, const anim_p
     anim_run_stats stats;
     anim_status st = pipe_pose2vid(ctx->be, ctx->model, &ctx->hooks, p, &r, imgs, n_poses, out, NULL, &stats, &e);
     free(imgs);
+    if (st == ANIM_OK) {
+        ctx->stats = stats;
+        ctx->have_stats = true;
+    }
+    return st == ANIM_OK ? ctx_ok(ctx) : ctx_fail(ctx, &e);
+}
+
+void anim_talk_params_default(anim_talk_params *p) {
+    if (p) pipe_talk_params_default(p);
+}
+
+anim_status anim_talking_head(anim_ctx *ctx, const anim_talk_params *p, const anim_picture *portrait,
+                              const char *wav_path, anim_video *out) {
+    if (!ctx || !out) return ANIM_E_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    anim_error e;
+    anim_err_clear(&e);
+    if (!ctx->model) return ctx_fail(ctx, &(anim_error){ANIM_E_STATE, "no model loaded (call anim_ctx_load_models first)"});
+    if (!portrait || !portrait->rgb || portrait->width < 1 || portrait->height < 1 || !wav_path)
+        return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "a portrait and an audio file are needed"});
+    anim_talk_params def;
+    if (!p) {
+        anim_talk_params_default(&def);
+        p = &def;
+    } else if (p->struct_size != sizeof *p) {
+        return ctx_fail(ctx, &(anim_error){ANIM_E_INVALID_ARG, "anim_talk_params.struct_size mismatch (use anim_talk_params_default)"});
+    }
+    anim_image img = {portrait->width, portrait->height, portrait->rgb};
+    anim_run_stats stats;
+    anim_status st = pipe_talking_head(ctx->be, ctx->model, &ctx->hooks, p, &img, wav_path, out, NULL, &stats, &e);
     if (st == ANIM_OK) {
         ctx->stats = stats;
         ctx->have_stats = true;

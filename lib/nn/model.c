@@ -400,10 +400,20 @@ void anim_model_describe(const anim_model *m, anim_model_info *out) {
     out->weight_bytes = m->weight_elems * (int64_t)anim_dtype_size(m->be->storage);
 }
 
+/* Networks are named by their file ("denoising_unet_acc", "face_locator"),
+ * and also by their role, so network code need not know which variant is
+ * loaded: "denoising_unet" finds the accelerated weights, "pose_guider" the
+ * face locator. */
+static bool group_matches(const model_group *g, int i, const char *net) {
+    if (!strcmp(g->name[0], net) || (g->name[1] && !strcmp(g->name[1], net))) return true;
+    return (i == GRP_DENOISING && !strcmp(net, "denoising_unet")) ||
+           (i == GRP_POSE_GUIDER && (!strcmp(net, "pose_guider") || !strcmp(net, "face_locator")));
+}
+
 const void *anim_model_find(const anim_model *m, const char *net, const char *key, const w_spec **spec) {
     for (int i = 0; i < GRP_COUNT; i++) {
         const model_group *g = &m->g[i];
-        if (strcmp(g->name[0], net) && !(g->name[1] && !strcmp(g->name[1], net))) continue;
+        if (!g->name[0] || !group_matches(g, i, net)) continue;
         size_t lo = 0, hi = g->specs.n;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
@@ -448,4 +458,5 @@ const anim_model_config *anim_model_cfg(const anim_model *m) { return &m->cfg; }
 const vae_config *anim_model_vae_cfg(const anim_model *m) { return &m->vae; }
 const whisper_dims *anim_model_whisper_dims(const anim_model *m) { return &m->whisper; }
 anim_model_kind anim_model_kind_of(const anim_model *m) { return m->kind; }
+bool anim_model_is_acc(const anim_model *m) { return m->acc; }
 const clip_vision_config *anim_model_clip_cfg(const anim_model *m) { return &m->clip; }

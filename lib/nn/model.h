@@ -46,5 +46,6 @@ const struct clip_vision_config *anim_model_clip_cfg(const anim_model *m);
 struct whisper_dims;
 const struct whisper_dims *anim_model_whisper_dims(const anim_model *m);
 anim_model_kind anim_model_kind_of(const anim_model *m);
+bool anim_model_is_acc(const anim_model *m);   /* loaded with ANIM_LOAD_ACC */
 
 #endif

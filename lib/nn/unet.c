@@ -11,8 +11,15 @@
  * reproducing Moore-AnimateAnyone @ a914ef3 with diffusers 0.24:
  *   unet_reference_bank  src/models/unet_2d_condition.py UNet2DConditionModel
  *                        with ReferenceAttentionControl(mode="write", fusion_blocks="full")
- *   unet_denoise         src/models/unet_3d.py UNet3DConditionModel with
+ *   unet_denoise(_ex)    src/models/unet_3d.py UNet3DConditionModel with
  *                        ReferenceAttentionControl(mode="read") and the motion modules
+ * and EchoMimic V1 (antgroup/echomimic @ a53e970), the same code with:
+ *   - a reference UNet whose BasicTransformerBlocks have no norm2/attn2
+ *     (src/models/attention.py), run with encoder_hidden_states=None;
+ *   - src/models/unet_3d_echo.py EchoUNet3DConditionModel: face_musk_fea added
+ *     after conv_in (broadcast over frames), audio_cond_fea as attn2's context,
+ *     per frame (transformer_3d.py "b f n c -> (b f) n c"), attn2's output
+ *     times audio_feature_ratio = 3.0 (mutual_self_attention.py).
  * Activations are NHWC with frames folded into n (sample-major: b * F + f), which
  * is exactly the "(b f) c h w" layout Moore's 3-D blocks rearrange to, so every
  * 2-D layer runs per frame without copies; GroupNorm statistics are per frame
@@ -271,7 +278,8 @@ typedef struct urun {
     const unet_config *cfg;
     int B, F;                  /* samples, frames per sample */
     nn_t temb;                 /* [1, 1, 1, 4 C0]: TimestepEmbedding output, one timestep for all samples */
-    nn_t enc;                  /* [B * F, 1, 1, D]: encoder_hidden_states repeated per frame */
+    nn_t enc;                  /* [B * F, 1, T, D]: attn2 context per frame ({0}: none given) */
+    float xscale;              /* attn2 output factor (EchoMimic audio_feature_ratio) */
     bool motion;               /* run the motion modules (denoising UNet) */
     unet_bank *write;          /* writer: where LN1 outputs go */
     int written;
@@ -331,7 +339,12 @@ static nn_t reader_ref(urun *r, int dfs, int channels) {
  *   h  = attn1(n1, kv = [n1 ; bank]) + h  reader, cond sample; the uncond sample's
  *                                         rows are overwritten upstream with plain
  *                                         attn1(n1) + h, so only that is computed
- *   h  = attn2(norm2(h), kv = enc) + h    (absent in EchoMimic's reference UNet)
+ *   h  = s * attn2(norm2(h), kv = enc) + h
+ *                                         s = 1 (Moore) or 3 (EchoMimic audio_feature_ratio;
+ *                                         enc = the frame's audio tokens); absent in
+ *                                         EchoMimic's reference UNet, whose blocks have
+ *                                         no attn2 (and whose write-mode forward has
+ *                                         no cross-attention step at all)
  *   h  = ff(norm3(h)) + h
  */
 static nn_t basic_block(urun *r, nn_t h, const char *p, int heads, int dfs) {
@@ -366,10 +379,18 @@ static nn_t basic_block(urun *r, nn_t h, const char *p, int heads, int dfs) {
         h = nn_keep(c, m, nn_add(c, nn_attn(c, n1, NONE, NONE, k, heads), h));
     }
     if (nn_w_opt(c, "%s.attn2.to_q.weight", p)) {
+        if (!r->enc.d) {
+            nn_fail(c, ANIM_E_INVALID_ARG, "%s: %s has cross-attention (attn2) but no encoder states were given",
+                    c->net, p);
+            nn_release(c, m);
+            return NONE;
+        }
         w_key(k, "%s.norm2", p);
         nn_t n2 = nn_layer_norm(c, h, k, UNET_LN_EPS);
         w_key(k, "%s.attn2", p);
-        h = nn_keep(c, m, nn_add(c, nn_attn(c, n2, r->enc, NONE, k, heads), h));
+        nn_t a = nn_attn(c, n2, r->enc, NONE, k, heads);
+        /* EchoMimic: self.attn2(...) * audio_feature_ratio + hidden_states (two roundings, as here) */
+        h = nn_keep(c, m, r->xscale == 1.0f ? nn_add(c, a, h) : nn_axpby(c, r->xscale, a, 1.0f, h));
     }
     w_key(k, "%s.norm3", p);
     nn_t n3 = nn_layer_norm(c, h, k, UNET_LN_EPS);
@@ -411,24 +432,36 @@ static int downsample_size(const unet_config *cfg, int n) {
     return pad == 0 ? (n + 1 - 3) / 2 + 1 : (n + 2 * pad - 3) / 2 + 1;
 }
 
-/* pose_cond_fea added to the conv_in output, the same features for every sample */
-static void add_pose(urun *r, nn_t h, nn_t pose) {
+/* Features added to the conv_in output: Moore's pose_cond_fea (per frame, the
+ * same for every sample) or EchoMimic's face_musk_fea (one frame, broadcast over
+ * frames, cond sample only: the pipeline passes cat([zeros, face_locator_tensor])) */
+static void add_features(urun *r, nn_t h, nn_t f, bool cond_only) {
     nn_ctx *c = r->c;
     if (!nn_ok(c)) return;
-    if ((pose.n != r->F && pose.n != h.n) || pose.h != h.h || pose.w != h.w || pose.c != h.c) {
-        nn_fail(c, ANIM_E_INVALID_ARG, "%s: pose features [%d, %d, %d, %d] do not fit conv_in output [%d, %d, %d, %d]",
-                c->net, pose.n, pose.h, pose.w, pose.c, h.n, h.h, h.w, h.c);
+    bool n_ok = f.n == 1 || f.n == r->F || (!cond_only && f.n == h.n);
+    if (!n_ok || f.h != h.h || f.w != h.w || f.c != h.c) {
+        nn_fail(c, ANIM_E_INVALID_ARG,
+                "%s: conditioning features [%d, %d, %d, %d] do not fit conv_in output [%d, %d, %d, %d] "
+                "(%d frames per sample%s)",
+                c->net, f.n, f.h, f.w, f.c, h.n, h.h, h.w, h.c, r->F, cond_only ? ", cond sample only" : "");
         return;
     }
-    for (int b = 0; b < r->B; b++) {
+    for (int b = cond_only ? r->B - 1 : 0; b < r->B; b++) {
         nn_t hb = nn_slice_n(c, h, b * r->F, r->F);
-        nn_axpby_into(c, hb, 1.0f, hb, 1.0f, pose.n == h.n ? nn_slice_n(c, pose, b * r->F, r->F) : pose);
+        if (f.n == 1 && r->F > 1) {
+            for (int fr = 0; fr < r->F; fr++) {
+                nn_t hf = nn_slice_n(c, hb, fr, 1);
+                nn_axpby_into(c, hf, 1.0f, hf, 1.0f, f);
+            }
+        } else {
+            nn_axpby_into(c, hb, 1.0f, hb, 1.0f, f.n == h.n ? nn_slice_n(c, f, b * r->F, r->F) : f);
+        }
     }
 }
 
 /*
  * The UNet body shared by both nets (diffusers UNet2DConditionModel.forward /
- * Moore UNet3DConditionModel.forward): conv_in (+ pose), down blocks pushing
+ * Moore UNet3DConditionModel.forward): conv_in (+ pose / face features), down blocks pushing
  * skips (conv_in output, every resnet/attention/motion-module output, every
  * downsampler output), mid block, up blocks popping one skip per resnet
  * (cat([h, skip]) on channels), upsampling to the exact size of the next skip
@@ -436,7 +469,7 @@ static void add_pose(urun *r, nn_t h, nn_t pose) {
  * denoising UNet, conv_norm_out + SiLU + conv_out. Returns the output (or, for
  * a writer that has stopped, {0} with r->stop set).
  */
-static nn_t unet_body(urun *r, nn_t x, nn_t pose, unet_kind kind) {
+static nn_t unet_body(urun *r, nn_t x, nn_t feat, bool feat_cond_only, unet_kind kind) {
     nn_ctx *c = r->c;
     const unet_config *cfg = r->cfg;
     const int n = cfg->n_levels, L = cfg->layers_per_block, G = cfg->norm_num_groups;
@@ -455,7 +488,7 @@ static nn_t unet_body(urun *r, nn_t x, nn_t pose, unet_kind kind) {
 
     nn_mark_t m = nn_mark(c);
     nn_t h = nn_conv(c, x, "conv_in", 1, 1);
-    if (pose.d) add_pose(r, h, pose);
+    if (feat.d) add_features(r, h, feat, feat_cond_only);
     sk[ns] = h, skm[ns++] = m;
 
     for (int i = 0; i < n && nn_ok(c); i++) {
@@ -534,10 +567,12 @@ done:
     return nn_ok(c) ? h : NONE;
 }
 
-static bool check_encoder_states(nn_ctx *c, const unet_config *cfg, nn_t enc, int B) {
-    if (enc.n == B && enc.h * enc.w == 1 && enc.c == cfg->cross_attention_dim) return true;
-    nn_fail(c, ANIM_E_INVALID_ARG, "%s: encoder states [%d, %d, %d, %d], expected [%d, 1, 1, %d]", c->net, enc.n, enc.h,
-            enc.w, enc.c, B, cfg->cross_attention_dim);
+/* encoder states: one token set per sample ([B, 1, T, D]) or per frame ([B * F, 1, T, D]) */
+static bool check_encoder_states(nn_ctx *c, const unet_config *cfg, nn_t enc, int B, int F) {
+    if ((enc.n == B || enc.n == B * F) && enc.h > 0 && enc.w > 0 && enc.c == cfg->cross_attention_dim) return true;
+    nn_fail(c, ANIM_E_INVALID_ARG,
+            "%s: encoder states [%d, %d, %d, %d], expected [%d (per sample) or %d (per frame), 1, tokens, %d]", c->net,
+            enc.n, enc.h, enc.w, enc.c, B, B * F, cfg->cross_attention_dim);
     return false;
 }
 
@@ -579,7 +614,7 @@ anim_status unet_reference_bank(nn_ctx *c, const unet_config *cfg, nn_t x, nn_t 
                 x.c, cfg->in_channels);
     } else if (nb > UNET_MAX_TBLOCKS) {
         nn_fail(c, ANIM_E_UNSUPPORTED, "%s: %d transformer blocks (at most %d)", c->net, nb, UNET_MAX_TBLOCKS);
-    } else if (check_encoder_states(c, cfg, enc, x.n) && nb > 0) {
+    } else if ((!enc.d || check_encoder_states(c, cfg, enc, x.n, 1)) && nb > 0) {
         /* the banks go first, below the pass's scratch, at each block's resolution */
         unet_tblock tb[UNET_MAX_TBLOCKS];
         unet_tblocks(cfg, tb, nb);
@@ -596,10 +631,10 @@ anim_status unet_reference_bank(nn_ctx *c, const unet_config *cfg, nn_t x, nn_t 
         }
         bank->n = nb;
         nn_mark_t m0 = nn_mark(c);
-        urun r = {.c = c, .cfg = cfg, .B = x.n, .F = 1, .enc = enc, .write = bank};
+        urun r = {.c = c, .cfg = cfg, .B = x.n, .F = 1, .enc = enc, .xscale = 1.0f, .write = bank};
         /* Moore pipeline: reference_unet(..., torch.zeros_like(t), ...) */
         r.temb = time_embedding(c, cfg, 0.0f);
-        unet_body(&r, x, NONE, UNET_REFERENCE);
+        unet_body(&r, x, NONE, false, UNET_REFERENCE);
         if (nn_ok(c) && r.written != nb)
             nn_fail(c, ANIM_E_INTERNAL, "%s: %d of %d banks written", c->net, r.written, nb);
         nn_release(c, m0);
@@ -610,13 +645,22 @@ anim_status unet_reference_bank(nn_ctx *c, const unet_config *cfg, nn_t x, nn_t 
     return c->st;
 }
 
-nn_t unet_denoise(nn_ctx *c, const unet_config *cfg, nn_t x, int frames, float timestep, nn_t enc, nn_t pose,
-                  const unet_bank *bank) {
+void unet_cond_init(unet_cond *cond) {
+    memset(cond, 0, sizeof *cond);
+    cond->cross_attn_scale = 1.0f;
+}
+
+nn_t unet_denoise_ex(nn_ctx *c, const unet_config *cfg, nn_t x, int frames, float timestep, const unet_cond *cond) {
     if (!nn_ok(c)) return NONE;
     const char *saved = c->net;
-    c->net = "denoising_unet";
+    /* EchoMimic's accelerated sampler ships its own denoising UNet and motion
+     * modules (*_acc); the model holds one set or the other */
+    c->net = anim_model_find(c->model, "denoising_unet", "conv_in.weight", NULL) ? "denoising_unet"
+                                                                                 : "denoising_unet_acc";
     nn_t out = NONE;
     const int B = frames > 0 ? x.n / frames : 0;
+    const unet_bank *bank = cond->bank;
+    const nn_t enc = cond->encoder_states;
     int pair[UNET_MAX_TBLOCKS];
     if (frames <= 0 || B <= 0 || x.n % frames || x.c != cfg->in_channels) {
         nn_fail(c, ANIM_E_INVALID_ARG, "%s: latents [%d, %d, %d, %d] as %d frames of %d channels", c->net, x.n, x.h,
@@ -631,15 +675,27 @@ nn_t unet_denoise(nn_ctx *c, const unet_config *cfg, nn_t x, int frames, float t
     } else if (unet_tblocks(cfg, NULL, 0) > UNET_MAX_TBLOCKS ||
                (bank && unet_bank_pairing(cfg, bank->channels, bank->n, pair) < 0)) {
         nn_fail(c, ANIM_E_UNSUPPORTED, "%s: too many transformer blocks", c->net);
-    } else if (check_encoder_states(c, cfg, enc, B)) {
+    } else if (!enc.d || check_encoder_states(c, cfg, enc, B, frames)) {
         nn_mark_t m0 = nn_mark(c);
-        urun r = {.c = c, .cfg = cfg, .B = B, .F = frames, .motion = cfg->use_motion_module,
-                  .read = bank && bank->n > 0 ? bank : NULL, .pair = pair};
+        urun r = {.c = c, .cfg = cfg, .B = B, .F = frames, .xscale = cond->cross_attn_scale,
+                  .motion = cfg->use_motion_module, .read = bank && bank->n > 0 ? bank : NULL, .pair = pair};
         r.temb = time_embedding(c, cfg, timestep);
-        r.enc = expand_frames(c, enc, frames);
-        out = unet_body(&r, x, pose, UNET_DENOISING);
+        /* Moore Transformer3DModel: repeat(encoder_hidden_states, "b n c -> (b f) n c");
+         * EchoMimic's per-frame audio tokens are already (b f) */
+        r.enc = enc.d && enc.n == B && frames > 1 ? expand_frames(c, enc, frames) : enc;
+        out = unet_body(&r, x, cond->features, cond->features_cond_only, UNET_DENOISING);
         out = nn_keep(c, m0, out);
     }
     c->net = saved;
     return nn_ok(c) ? out : NONE;
+}
+
+nn_t unet_denoise(nn_ctx *c, const unet_config *cfg, nn_t x, int frames, float timestep, nn_t enc, nn_t pose,
+                  const unet_bank *bank) {
+    unet_cond cond;
+    unet_cond_init(&cond);
+    cond.encoder_states = enc;
+    cond.features = pose;
+    cond.bank = bank;
+    return unet_denoise_ex(c, cfg, x, frames, timestep, &cond);
 }

@@ -6,8 +6,15 @@
  * applied per frame, plus motion modules, see motion_module.h). Both use
  * diffusers 0.24 state-dict naming.
  *
+ * EchoMimic V1 (antgroup/echomimic src/models/unet_3d_echo.py, attention.py,
+ * mutual_self_attention.py) runs the same two nets with small changes, all
+ * selected by the weights or by unet_cond: a reference UNet without
+ * cross-attention, per-frame audio tokens as attn2's keys/values with the
+ * output scaled by 3, face-locator features broadcast over frames and given to
+ * the cond sample only.
+ *
  * This file holds the weight-name tables, the channel plan derived from a
- * unet_config and the two forward passes (unet_reference_bank, unet_denoise).
+ * unet_config and the two forward passes (unet_reference_bank, unet_denoise_ex).
  */
 #ifndef ANIM_NN_UNET_H
 #define ANIM_NN_UNET_H
@@ -107,28 +114,81 @@ int unet_bank_pairing(const unet_config *reader, const int *writer_channels, int
 
 /*
  * Moore UNet2DConditionModel as the reference net (pipeline: once, before step 0):
- * ref_latents [B, h, w, in_channels] (B = 2: the CFG batch [ref, ref]; B = 1:
- * the cond sample only, which gives the reader the same bank), timestep 0,
- * encoder_states [B, 1, 1, cross_attention_dim] ([zeros, image_embeds]).
- * Fills *bank (allocated on c's arena before any temporaries, see unet_bank) and
- * stops after the last bank write - the rest of the net is dead. Net "reference_unet".
+ * ref_latents [B, h, w, in_channels] (Moore: B = 2, the CFG batch [ref, ref];
+ * B = 1: the cond sample only, which gives the reader the same bank - EchoMimic
+ * always runs batch 1), timestep 0. encoder_states: Moore [B, 1, 1,
+ * cross_attention_dim] ([zeros, image_embeds]); {0} for a net built without
+ * cross-attention (EchoMimic's reference UNet, UNET_NO_CROSS_ATTN: called with
+ * encoder_hidden_states=None; states given to such a net are ignored, a net
+ * with attn2 weights and no states is refused). Fills *bank (allocated on c's
+ * arena before any temporaries, see unet_bank) and stops after the last bank
+ * write - the rest of the net is dead. Net "reference_unet".
  * round_f16: true reproduces upstream (the float16 cast of update()); false keeps
  * the writer's values as computed (tests comparing them with the float32 bank).
+ * A CFG reader needs no copy of a batch-1 bank: upstream's cat([v, v]) gives the
+ * uncond half a bank it never reads (see unet_denoise_ex), the cond half reads v.
  */
 anim_status unet_reference_bank(nn_ctx *c, const unet_config *cfg, nn_t ref_latents, nn_t encoder_states,
                                 bool round_f16, unet_bank *bank);
 
+/* EchoMimic mutual_self_attention.py hacked_basic_transformer_inner_forward:
+ * audio_feature_ratio, the factor on attn2's output before the residual add */
+#define UNET_ECHO_AUDIO_SCALE 3.0f
+
 /*
- * Moore UNet3DConditionModel forward (net "denoising_unet", motion modules
- * included): latents [B * frames, h, w, in_channels] with B = 2 (CFG batch
- * [uncond frames, cond frames]) or 1 (cond only), one timestep for all samples,
- * encoder_states [B, 1, 1, cross_attention_dim], pose_features [frames or
- * B * frames, h, w, block_out_channels[0]] added after conv_in ({0}: none),
- * bank from unet_reference_bank (NULL: no reference attention). Reference
- * tokens go to the cond sample only (B = 2: the uncond sample runs plain
- * self-attention, as Moore's read-mode block overwrites it). Returns the model
- * output [B * frames, h, w, out_channels] (v-prediction), allocated where the
- * call started; {0} with the error in c on failure.
+ * The conditioning of one denoising UNet call. The CFG batch is [uncond, cond]
+ * (B = 2) or cond only (B = 1); "the cond sample" is always the LAST one.
+ *
+ * encoder_states  attn2's keys/values, tokens along h*w:
+ *                 [B, 1, T, D]: one set per sample, repeated over its frames
+ *                   (Moore: T = 1, the CLIP image embedding; zeros for uncond);
+ *                 [B * frames, 1, T, D]: one set per frame (EchoMimic
+ *                   Transformer3DModel "b f n c -> (b f) n c": the frame's 50
+ *                   audio tokens; zeros for the uncond half, which makes its
+ *                   attn2 output exactly to_out.0.bias).
+ *                 D = cross_attention_dim.
+ * cross_attn_scale factor on attn2's output (h = s * attn2(norm2(h)) + h):
+ *                 1 for Moore, UNET_ECHO_AUDIO_SCALE for EchoMimic.
+ * features        added to conv_in's output ({0}: none): [frames or B * frames,
+ *                 h, w, C0] (Moore pose_cond_fea), or [1, h, w, C0] broadcast
+ *                 over every frame (EchoMimic face_musk_fea: the face locator
+ *                 output of the single mask frame).
+ * features_cond_only  add the features to the cond sample only; the others get
+ *                 nothing (EchoMimic: cat([zeros, face_locator_tensor])).
+ *                 features must then be [1 or frames, ...].
+ * bank            from unet_reference_bank (NULL: no reference attention).
+ *                 Reference tokens go to the cond sample only (B = 2: the
+ *                 uncond sample runs plain self-attention, as both Moore's and
+ *                 EchoMimic's read-mode block overwrite it under uc_mask).
+ */
+typedef struct unet_cond {
+    nn_t encoder_states;
+    float cross_attn_scale;
+    nn_t features;
+    bool features_cond_only;
+    const unet_bank *bank;
+} unet_cond;
+
+/* Moore's conditioning: everything absent, cross_attn_scale 1. */
+void unet_cond_init(unet_cond *cond);
+
+/*
+ * Moore UNet3DConditionModel / EchoMimic EchoUNet3DConditionModel forward
+ * (motion modules included): latents [B * frames, h, w, in_channels] with
+ * B = 2 (CFG batch [uncond frames, cond frames]) or 1 (cond only), one
+ * timestep for all samples, conditioning as in unet_cond. Weights: net
+ * "denoising_unet", or "denoising_unet_acc" when the model was loaded with
+ * ANIM_LOAD_ACC (EchoMimic's accelerated weights: the same network). Returns
+ * the model output [B * frames, h, w, out_channels] (v-prediction), allocated
+ * where the call started; {0} with the error in c on failure.
+ */
+nn_t unet_denoise_ex(nn_ctx *c, const unet_config *cfg, nn_t latents, int frames, float timestep,
+                     const unet_cond *cond);
+
+/*
+ * The Moore call: unet_denoise_ex with encoder_states (per sample [B, 1, 1, D]
+ * or per frame), pose_features [frames or B * frames, h, w, C0] added to every
+ * sample ({0}: none), bank (NULL: none), cross_attn_scale 1.
  */
 nn_t unet_denoise(nn_ctx *c, const unet_config *cfg, nn_t latents, int frames, float timestep, nn_t encoder_states,
                   nn_t pose_features, const unet_bank *bank);
