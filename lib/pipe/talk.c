@@ -182,7 +182,7 @@ static void pseudo_velocity(const ddim *d, int t, const float *x, float *v, size
 }
 
 /* 6: the DDIM loop */
-static void denoise(talk_run *r, const anim_talk_params *p) {
+static void denoise(talk_run *r, const anim_talk_params *p, const pipe_debug_talk *dbg) {
     nn_ctx *c = &r->c;
     anim_error e;
     ddim d = {0};
@@ -249,6 +249,10 @@ static void denoise(talk_run *r, const anim_talk_params *p) {
         if (r->B == 2) ddim_guidance(guided, avg, avg + clip_n, r->guidance, clip_n);
         else memcpy(guided, avg, clip_n * sizeof *guided);
         ddim_step(&d, i, guided, r->lat, clip_n);
+        if (dbg && dbg->on_step) {
+            nn_frames_to_ncfhw(avg, r->lat, 1, 4, r->F, r->h, r->w); /* avg is free until the next step */
+            dbg->on_step(i, avg, r->F, r->h, r->w, dbg->user);
+        }
     }
     r->denoise_s = pipe_seconds_since(&r->t0) - t_start;
 out:
@@ -314,7 +318,7 @@ anim_status pipe_talking_head(anim_be *be, const anim_model *m, const anim_hooks
     }
     free(noise);
     if (nn_ok(&r.c)) prepare(&r, portrait, p);
-    if (nn_ok(&r.c)) denoise(&r, p);
+    if (nn_ok(&r.c)) denoise(&r, p, dbg);
     if (nn_ok(&r.c) && (p->save_latents_file || p->latents_out)) {
         anim_status s2 = pipe_save_latents(r.lat, r.F, r.h, r.w, p->save_latents_file, p->latents_out, err);
         if (s2 != ANIM_OK) r.c.st = s2;
