@@ -653,10 +653,9 @@ void unet_cond_init(unet_cond *cond) {
 nn_t unet_denoise_ex(nn_ctx *c, const unet_config *cfg, nn_t x, int frames, float timestep, const unet_cond *cond) {
     if (!nn_ok(c)) return NONE;
     const char *saved = c->net;
-    /* EchoMimic's accelerated sampler ships its own denoising UNet and motion
-     * modules (*_acc); the model holds one set or the other */
-    c->net = anim_model_find(c->model, "denoising_unet", "conv_in.weight", NULL) ? "denoising_unet"
-                                                                                 : "denoising_unet_acc";
+    /* by role: a model loaded with ANIM_LOAD_ACC resolves it to EchoMimic's
+     * accelerated weights (denoising_unet_acc + motion_module_acc, model.c) */
+    c->net = "denoising_unet";
     nn_t out = NONE;
     const int B = frames > 0 ? x.n / frames : 0;
     const unet_bank *bank = cond->bank;

@@ -177,8 +177,8 @@ void unet_cond_init(unet_cond *cond);
  * (motion modules included): latents [B * frames, h, w, in_channels] with
  * B = 2 (CFG batch [uncond frames, cond frames]) or 1 (cond only), one
  * timestep for all samples, conditioning as in unet_cond. Weights: net
- * "denoising_unet", or "denoising_unet_acc" when the model was loaded with
- * ANIM_LOAD_ACC (EchoMimic's accelerated weights: the same network). Returns
+ * "denoising_unet" (with ANIM_LOAD_ACC the model resolves that role to
+ * EchoMimic's accelerated weights: the same network). Returns
  * the model output [B * frames, h, w, out_channels] (v-prediction), allocated
  * where the call started; {0} with the error in c on failure.
  */
