@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "animate.h"
+#include "cli.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -56,44 +57,10 @@ static void usage(FILE *f) {
 
 /* ---- argument parsing ---- */
 
-static int bad_value(const char *flag, const char *v, const char *want) {
-    fprintf(stderr, "pose2vid: %s '%s': %s\n", flag, v, want);
-    return 0;
-}
 
-static int parse_int(const char *flag, const char *v, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) {
-        char want[96];
-        snprintf(want, sizeof want, "must be an integer in %ld..%ld", lo, hi);
-        return bad_value(flag, v, want);
-    }
-    *out = (int)n;
-    return 1;
-}
 
 /* ---- progress ---- */
 
-typedef struct progress_state { int quiet; int last_step; } progress_state;
-
-static void on_progress(const anim_progress *p, void *user) {
-    progress_state *s = user;
-    if (s->quiet) return;
-    if (!strcmp(p->stage, "denoise")) {
-        /* one line per finished step, plus the first window so a slow start shows life */
-        bool step_done = p->window == p->n_windows;
-        if (!step_done && !(p->step == 1 && p->window == 1)) return;
-        double per = p->done ? p->elapsed_s / p->done : 0, eta = per * (p->total - p->done);
-        fprintf(stderr, "step %d/%d  window %d/%d  elapsed %.1fs  ETA %.1fs\n", p->step, p->n_steps, p->window,
-                p->n_windows, p->elapsed_s, eta);
-    } else if (!strcmp(p->stage, "decode") && p->done == p->total) {
-        fprintf(stderr, "decoded %d frames  elapsed %.1fs\n", p->total, p->elapsed_s);
-    } else if (!strcmp(p->stage, "load") && p->done == p->total) {
-        fprintf(stderr, "loaded %d tensors\n", p->total);
-    }
-}
 
 /* ---- pose directory ---- */
 
@@ -156,6 +123,7 @@ static int list_poses(const char *dir, char ***out, int *json) {
 }
 
 int main(int argc, char **argv) {
+    cli_prog = "pose2vid";
     const char *models = NULL, *ref_path = NULL, *poses_dir = NULL, *out_path = NULL;
     anim_ctx_params cp;
     anim_ctx_params_default(&cp);
@@ -163,7 +131,7 @@ int main(int argc, char **argv) {
     anim_pose_params_default(&pp);
     anim_write_params wp;
     anim_write_params_default(&wp);
-    progress_state ps = {0, 0};
+    cli_progress ps = {0};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -176,35 +144,26 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--ref")) { NEED_VALUE(); ref_path = v; }
         else if (!strcmp(a, "--poses")) { NEED_VALUE(); poses_dir = v; }
         else if (!strcmp(a, "--out")) { NEED_VALUE(); out_path = v; }
-        else if (!strcmp(a, "-W") || !strcmp(a, "--width")) { NEED_VALUE(); if (!parse_int(a, v, 8, 16384, &pp.width)) return 2; }
-        else if (!strcmp(a, "-H") || !strcmp(a, "--height")) { NEED_VALUE(); if (!parse_int(a, v, 8, 16384, &pp.height)) return 2; }
-        else if (!strcmp(a, "-L") || !strcmp(a, "--frames")) { NEED_VALUE(); if (!parse_int(a, v, 1, 100000, &pp.frames)) return 2; }
-        else if (!strcmp(a, "--steps")) { NEED_VALUE(); if (!parse_int(a, v, 1, 1000, &pp.steps)) return 2; }
-        else if (!strcmp(a, "--context-frames")) { NEED_VALUE(); if (!parse_int(a, v, 1, 100000, &pp.context_frames)) return 2; }
-        else if (!strcmp(a, "--context-overlap")) { NEED_VALUE(); if (!parse_int(a, v, 0, 100000, &pp.context_overlap)) return 2; }
-        else if (!strcmp(a, "--fps")) { NEED_VALUE(); if (!parse_int(a, v, 1, 1000, &wp.fps)) return 2; }
-        else if (!strcmp(a, "--quality")) { NEED_VALUE(); if (!parse_int(a, v, 0, 100, &wp.quality)) return 2; }
-        else if (!strcmp(a, "--threads")) { NEED_VALUE(); if (!parse_int(a, v, 0, 4096, &cp.n_threads)) return 2; }
+        else if (!strcmp(a, "-W") || !strcmp(a, "--width")) { NEED_VALUE(); if (!cli_int(a, v, 8, 16384, &pp.width)) return 2; }
+        else if (!strcmp(a, "-H") || !strcmp(a, "--height")) { NEED_VALUE(); if (!cli_int(a, v, 8, 16384, &pp.height)) return 2; }
+        else if (!strcmp(a, "-L") || !strcmp(a, "--frames")) { NEED_VALUE(); if (!cli_int(a, v, 1, 100000, &pp.frames)) return 2; }
+        else if (!strcmp(a, "--steps")) { NEED_VALUE(); if (!cli_int(a, v, 1, 1000, &pp.steps)) return 2; }
+        else if (!strcmp(a, "--context-frames")) { NEED_VALUE(); if (!cli_int(a, v, 1, 100000, &pp.context_frames)) return 2; }
+        else if (!strcmp(a, "--context-overlap")) { NEED_VALUE(); if (!cli_int(a, v, 0, 100000, &pp.context_overlap)) return 2; }
+        else if (!strcmp(a, "--fps")) { NEED_VALUE(); if (!cli_int(a, v, 1, 1000, &wp.fps)) return 2; }
+        else if (!strcmp(a, "--quality")) { NEED_VALUE(); if (!cli_int(a, v, 0, 100, &wp.quality)) return 2; }
+        else if (!strcmp(a, "--threads")) { NEED_VALUE(); if (!cli_int(a, v, 0, 4096, &cp.n_threads)) return 2; }
         else if (!strcmp(a, "--noise")) { NEED_VALUE(); pp.noise_file = v; }
         else if (!strcmp(a, "--save-latents")) { NEED_VALUE(); pp.save_latents_file = v; }
         else if (!strcmp(a, "--cfg")) {
             NEED_VALUE();
-            char *end;
-            pp.guidance = strtof(v, &end);
-            if (*end || end == v || !(pp.guidance >= 0 && pp.guidance <= 100)) return bad_value(a, v, "must be a number in 0..100"), 2;
+            if (!cli_float(a, v, 0, 100, &pp.guidance)) return 2;
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(v, &end, 10);
-            if (errno || *end || end == v || v[0] == '-') return bad_value(a, v, "must be a non-negative integer"), 2;
-            pp.seed = s;
+            if (!cli_seed(a, v, &pp.seed)) return 2;
         } else if (!strcmp(a, "--backend")) {
             NEED_VALUE();
-            if (!strcmp(v, "cpu")) cp.backend = ANIM_BACKEND_CPU;
-            else if (!strcmp(v, "cuda")) cp.backend = ANIM_BACKEND_CUDA;
-            else if (!strcmp(v, "auto")) cp.backend = ANIM_BACKEND_AUTO;
-            else return bad_value(a, v, "must be cpu, cuda or auto"), 2;
+            if (!cli_backend(a, v, &cp.backend)) return 2;
         } else {
             fprintf(stderr, "pose2vid: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -236,7 +195,7 @@ int main(int argc, char **argv) {
     }
     int n_use = pp.frames ? pp.frames : n_names;
 
-    cp.progress_cb = on_progress;
+    cp.progress_cb = cli_on_progress;
     cp.progress_user = &ps;
     if (ps.quiet) cp.log_level = ANIM_LOG_ERROR;
     int rc = 1;

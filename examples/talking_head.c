@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "animate.h"
+#include "cli.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -54,23 +55,7 @@ static void usage(FILE *f) {
             "  -h, --help              this help\n");
 }
 
-static int bad_value(const char *flag, const char *v, const char *want) {
-    fprintf(stderr, "talking_head: %s '%s': %s\n", flag, v, want);
-    return 0;
-}
 
-static int parse_int(const char *flag, const char *v, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) {
-        char want[96];
-        snprintf(want, sizeof want, "must be an integer in %ld..%ld", lo, hi);
-        return bad_value(flag, v, want);
-    }
-    *out = (int)n;
-    return 1;
-}
 
 /* "X0,Y0,X1,Y1": four finite numbers, x0 < x1, y0 < y1 */
 static int parse_box(const char *v, float box[4]) {
@@ -90,23 +75,6 @@ static int parse_box(const char *v, float box[4]) {
     return *s == '\0' && box[0] < box[2] && box[1] < box[3];
 }
 
-typedef struct progress_state { int quiet; } progress_state;
-
-static void on_progress(const anim_progress *p, void *user) {
-    progress_state *s = user;
-    if (s->quiet) return;
-    if (!strcmp(p->stage, "denoise")) {
-        bool step_done = p->window == p->n_windows;
-        if (!step_done && !(p->step == 1 && p->window == 1)) return;
-        double per = p->done ? p->elapsed_s / p->done : 0, eta = per * (p->total - p->done);
-        fprintf(stderr, "step %d/%d  window %d/%d  elapsed %.1fs  ETA %.1fs\n", p->step, p->n_steps, p->window,
-                p->n_windows, p->elapsed_s, eta);
-    } else if (!strcmp(p->stage, "decode") && p->done == p->total) {
-        fprintf(stderr, "decoded %d frames  elapsed %.1fs\n", p->total, p->elapsed_s);
-    } else if (!strcmp(p->stage, "load") && p->done == p->total) {
-        fprintf(stderr, "loaded %d tensors\n", p->total);
-    }
-}
 
 static bool ends_with_webp(const char *s) {
     size_t n = strlen(s);
@@ -114,6 +82,7 @@ static bool ends_with_webp(const char *s) {
 }
 
 int main(int argc, char **argv) {
+    cli_prog = "talking_head";
     const char *models = NULL, *ref_path = NULL, *audio = NULL, *out_path = NULL;
     anim_ctx_params cp;
     anim_ctx_params_default(&cp);
@@ -121,7 +90,7 @@ int main(int argc, char **argv) {
     anim_talk_params_default(&tp);
     anim_write_params wp;
     anim_write_params_default(&wp);
-    progress_state ps = {0};
+    cli_progress ps = {0};
     unsigned load_flags = 0;
     int fps = 24, fps_set = 0;
 
@@ -137,39 +106,30 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--ref")) { NEED_VALUE(); ref_path = v; }
         else if (!strcmp(a, "--audio")) { NEED_VALUE(); audio = v; }
         else if (!strcmp(a, "--out")) { NEED_VALUE(); out_path = v; }
-        else if (!strcmp(a, "-W") || !strcmp(a, "--width")) { NEED_VALUE(); if (!parse_int(a, v, 8, 16384, &tp.width)) return 2; }
-        else if (!strcmp(a, "-H") || !strcmp(a, "--height")) { NEED_VALUE(); if (!parse_int(a, v, 8, 16384, &tp.height)) return 2; }
-        else if (!strcmp(a, "-L") || !strcmp(a, "--frames")) { NEED_VALUE(); if (!parse_int(a, v, 1, 1000000, &tp.frames)) return 2; }
-        else if (!strcmp(a, "--steps")) { NEED_VALUE(); if (!parse_int(a, v, 1, 1000, &tp.steps)) return 2; }
-        else if (!strcmp(a, "--fps")) { NEED_VALUE(); if (!parse_int(a, v, 1, 240, &fps)) return 2; fps_set = 1; }
-        else if (!strcmp(a, "--context-frames")) { NEED_VALUE(); if (!parse_int(a, v, 1, 100000, &tp.context_frames)) return 2; }
-        else if (!strcmp(a, "--context-overlap")) { NEED_VALUE(); if (!parse_int(a, v, 0, 100000, &tp.context_overlap)) return 2; }
-        else if (!strcmp(a, "--quality")) { NEED_VALUE(); if (!parse_int(a, v, 0, 100, &wp.quality)) return 2; }
-        else if (!strcmp(a, "--threads")) { NEED_VALUE(); if (!parse_int(a, v, 0, 4096, &cp.n_threads)) return 2; }
+        else if (!strcmp(a, "-W") || !strcmp(a, "--width")) { NEED_VALUE(); if (!cli_int(a, v, 8, 16384, &tp.width)) return 2; }
+        else if (!strcmp(a, "-H") || !strcmp(a, "--height")) { NEED_VALUE(); if (!cli_int(a, v, 8, 16384, &tp.height)) return 2; }
+        else if (!strcmp(a, "-L") || !strcmp(a, "--frames")) { NEED_VALUE(); if (!cli_int(a, v, 1, 1000000, &tp.frames)) return 2; }
+        else if (!strcmp(a, "--steps")) { NEED_VALUE(); if (!cli_int(a, v, 1, 1000, &tp.steps)) return 2; }
+        else if (!strcmp(a, "--fps")) { NEED_VALUE(); if (!cli_int(a, v, 1, 240, &fps)) return 2; fps_set = 1; }
+        else if (!strcmp(a, "--context-frames")) { NEED_VALUE(); if (!cli_int(a, v, 1, 100000, &tp.context_frames)) return 2; }
+        else if (!strcmp(a, "--context-overlap")) { NEED_VALUE(); if (!cli_int(a, v, 0, 100000, &tp.context_overlap)) return 2; }
+        else if (!strcmp(a, "--quality")) { NEED_VALUE(); if (!cli_int(a, v, 0, 100, &wp.quality)) return 2; }
+        else if (!strcmp(a, "--threads")) { NEED_VALUE(); if (!cli_int(a, v, 0, 4096, &cp.n_threads)) return 2; }
         else if (!strcmp(a, "--noise")) { NEED_VALUE(); tp.noise_file = v; }
         else if (!strcmp(a, "--save-latents")) { NEED_VALUE(); tp.save_latents_file = v; }
         else if (!strcmp(a, "--face-box")) {
             NEED_VALUE();
-            if (!parse_box(v, tp.face_box)) return bad_value(a, v, "must be X0,Y0,X1,Y1 with X0 < X1 and Y0 < Y1"), 2;
+            if (!parse_box(v, tp.face_box)) return cli_bad(a, v, "must be X0,Y0,X1,Y1 with X0 < X1 and Y0 < Y1"), 2;
             tp.has_face_box = true;
         } else if (!strcmp(a, "--cfg")) {
             NEED_VALUE();
-            char *end;
-            tp.guidance = strtof(v, &end);
-            if (*end || end == v || !(tp.guidance >= 0 && tp.guidance <= 100)) return bad_value(a, v, "must be a number in 0..100"), 2;
+            if (!cli_float(a, v, 0, 100, &tp.guidance)) return 2;
         } else if (!strcmp(a, "--seed")) {
             NEED_VALUE();
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(v, &end, 10);
-            if (errno || *end || end == v || v[0] == '-') return bad_value(a, v, "must be a non-negative integer"), 2;
-            tp.seed = s;
+            if (!cli_seed(a, v, &tp.seed)) return 2;
         } else if (!strcmp(a, "--backend")) {
             NEED_VALUE();
-            if (!strcmp(v, "cpu")) cp.backend = ANIM_BACKEND_CPU;
-            else if (!strcmp(v, "cuda")) cp.backend = ANIM_BACKEND_CUDA;
-            else if (!strcmp(v, "auto")) cp.backend = ANIM_BACKEND_AUTO;
-            else return bad_value(a, v, "must be cpu, cuda or auto"), 2;
+            if (!cli_backend(a, v, &cp.backend)) return 2;
         } else {
             fprintf(stderr, "talking_head: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -189,7 +149,7 @@ int main(int argc, char **argv) {
     wp.fps = fps;
     (void)fps_set;
 
-    cp.progress_cb = on_progress;
+    cp.progress_cb = cli_on_progress;
     cp.progress_user = &ps;
     if (ps.quiet) cp.log_level = ANIM_LOG_ERROR;
     int rc = 1;

@@ -4,6 +4,35 @@
  */
 #include "backend.h"
 
+#include <math.h>
+
+/* Argument checks every backend's norms make, so both fail the same way. */
+anim_status bk_check_group_norm(const bk_group_norm *a, anim_error *err) {
+    if (!a->x || !a->y)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: NULL x or y");
+    if (a->n <= 0 || a->hw <= 0 || a->c <= 0 || a->groups <= 0)
+        return anim_seterr(err, ANIM_E_INVALID_ARG,
+                           "group_norm: bad shape n %d hw %d c %d groups %d (all must be >= 1)",
+                           a->n, a->hw, a->c, a->groups);
+    if (a->c % a->groups != 0)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: channels %d not divisible by groups %d",
+                           a->c, a->groups);
+    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: bad eps %g", (double)a->eps);
+    return ANIM_OK;
+}
+
+anim_status bk_check_layer_norm(const bk_layer_norm *a, anim_error *err) {
+    if (!a->x || !a->y)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: NULL x or y");
+    if (a->m <= 0 || a->c <= 0)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: bad shape m %d c %d (both must be >= 1)",
+                           a->m, a->c);
+    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: bad eps %g", (double)a->eps);
+    return ANIM_OK;
+}
+
 void anim_be_free(anim_be *be) {
     if (be) be->ops->destroy(be);
 }

@@ -81,6 +81,12 @@ void test_fill_uniform(test_rng *r, float *x, size_t n, float lo, float hi);
 bool test_compare(const char *what, const float *out, const double *ref, size_t n,
                   double nmse_max, double atol, double rtol);
 
+/* sqrt(sum (a-b)^2 / sum b^2): relative L2 distance of a from reference b */
+double test_rel_l2(const float *a, const float *b, size_t n);
+/* Tensor `key` of a checkpoint file as malloc'd F32 (n: its element count), or
+ * NULL with a message printed. */
+float *test_read_tensor(const char *path, const char *key, size_t *n);
+
 /* Read a whole file (tests only); returns malloc'd buffer or NULL. */
 unsigned char *test_read_file(const char *path, size_t *len);
 /* Write buf to path; returns false on failure. */

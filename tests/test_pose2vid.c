@@ -35,30 +35,6 @@
 #define REL_L2_RESIZE 3e-5
 #define FRAME_MAX_RESIZE 1e-4
 
-static double rel_l2(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - b[i];
-        num += d * d;
-        den += (double)b[i] * b[i];
-    }
-    return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
-static float *read_tensor(const char *path, const char *key, size_t *n) {
-    tf_file *f = NULL;
-    anim_error e;
-    if (tf_open(path, &f, &e) != ANIM_OK) { printf("    %s\n", e.msg); return NULL; }
-    const tf_tensor *t = tf_find(f, key);
-    float *out = NULL;
-    if (t && (out = malloc((size_t)tf_numel(t) * sizeof *out))) {
-        *n = (size_t)tf_numel(t);
-        if (tf_read_f32(t, out, &e) != ANIM_OK) { free(out); out = NULL; }
-    }
-    if (!t) printf("    %s: no tensor %s\n", path, key);
-    tf_close(f);
-    return out;
-}
 
 typedef struct fixture_run {
     const char *dir;          /* tests/fixtures/<name> */
@@ -72,8 +48,8 @@ static void on_step(int step, const float *lat, int F, int h, int w, void *user)
     char key[64];
     snprintf(key, sizeof key, "latents_after_step%d", step);
     size_t n = 0;
-    float *want = read_tensor(fr->inter, key, &n);
-    fr->steps_err[step] = want && n == (size_t)4 * F * h * w ? (float)rel_l2(lat, want, n) : INFINITY;
+    float *want = test_read_tensor(fr->inter, key, &n);
+    fr->steps_err[step] = want && n == (size_t)4 * F * h * w ? (float)test_rel_l2(lat, want, n) : INFINITY;
     free(want);
 }
 
@@ -138,12 +114,12 @@ static void check_fixture(const char *dir, int W, int H, int F, int steps, int c
 
     size_t n = 0;
     snprintf(path, sizeof path, "%s/outputs/final_latents.safetensors", dir);
-    float *want = read_tensor(path, "latents", &n);
+    float *want = test_read_tensor(path, "latents", &n);
     CHECK(want && n == lat_n);
-    double lat_err = rel_l2(lat, want, n);
+    double lat_err = test_rel_l2(lat, want, n);
     free(want);
     snprintf(path, sizeof path, "%s/outputs/frames.safetensors", dir);
-    float *vid = read_tensor(path, "videos", &n); /* [1, 3, F, H, W] */
+    float *vid = test_read_tensor(path, "videos", &n); /* [1, 3, F, H, W] */
     CHECK(vid && n == px);
     double frame_max = 0;
     int u8_off = 0;
@@ -222,10 +198,10 @@ TEST(pose2vid_binary_end_to_end_with_noise_and_save_latents) {
     CHECK_MSG(rc == 0, "exit %d: %s", rc, out);
     CHECK_CONTAINS(out, "step 3/3");
     size_t n = 0, m = 0;
-    float *got = read_tensor(lat, "latents", &n);
-    float *want = read_tensor("tests/fixtures/moore-tiny/outputs/final_latents.safetensors", "latents", &m);
+    float *got = test_read_tensor(lat, "latents", &n);
+    float *want = test_read_tensor("tests/fixtures/moore-tiny/outputs/final_latents.safetensors", "latents", &m);
     CHECK(got && want && n == m && n == 4 * 4 * 8 * 8);
-    double err = rel_l2(got, want, n);
+    double err = test_rel_l2(got, want, n);
     free(got);
     free(want);
     CHECK_MSG(err <= REL_L2_TINY, "final latents rel L2 %g", err);
@@ -394,7 +370,7 @@ TEST(pose2vid_binary_json_poses_equal_rendered_pictures_and_outputs_are_marked) 
     snprintf(pa, sizeof pa, "%s/jp/a.safetensors", t);
     snprintf(pb, sizeof pb, "%s/jp/b.safetensors", t);
     size_t na = 0, nb = 0;
-    float *a = read_tensor(pa, "latents", &na), *b = read_tensor(pb, "latents", &nb);
+    float *a = test_read_tensor(pa, "latents", &na), *b = test_read_tensor(pb, "latents", &nb);
     CHECK(a && b && na == nb && na == (size_t)4 * 4 * 12 * 8);
     CHECK_MSG(memcmp(a, b, na * sizeof *a) == 0, "JSON poses and their rendered pictures gave different latents");
     free(a);

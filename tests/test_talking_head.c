@@ -29,29 +29,6 @@
 
 #define ECHO "tests/fixtures/echomimic-tiny"
 
-static double rel_l2(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - b[i];
-        num += d * d;
-        den += (double)b[i] * b[i];
-    }
-    return den > 0 ? sqrt(num / den) : sqrt(num);
-}
-
-static float *read_tensor(const char *path, const char *key, size_t *n) {
-    tf_file *f = NULL;
-    anim_error e;
-    if (tf_open(path, &f, &e) != ANIM_OK) { printf("    %s\n", e.msg); return NULL; }
-    const tf_tensor *t = tf_find(f, key);
-    float *out = NULL;
-    if (t && (out = malloc((size_t)tf_numel(t) * sizeof *out))) {
-        *n = (size_t)tf_numel(t);
-        if (tf_read_f32(t, out, &e) != ANIM_OK) { free(out); out = NULL; }
-    }
-    tf_close(f);
-    return out;
-}
 
 static anim_be *cpu(void) {
     static anim_be *be;
@@ -67,8 +44,8 @@ static void on_step(int step, const float *lat, int F, int h, int w, void *user)
     char key[64];
     snprintf(key, sizeof key, "latents_after_step%d", step);
     size_t n = 0;
-    float *want = read_tensor(sc->inter, key, &n);
-    sc->err[step] = want && n == (size_t)4 * F * h * w ? rel_l2(lat, want, n) : INFINITY;
+    float *want = test_read_tensor(sc->inter, key, &n);
+    sc->err[step] = want && n == (size_t)4 * F * h * w ? test_rel_l2(lat, want, n) : INFINITY;
     free(want);
 }
 
@@ -112,12 +89,12 @@ static void check_run(bool acc, const char *outdir, int steps, float guidance, d
     size_t n = 0;
     char fpath[256];
     snprintf(fpath, sizeof fpath, ECHO "/%s/final_latents.safetensors", outdir);
-    float *want = read_tensor(fpath, "latents", &n);
+    float *want = test_read_tensor(fpath, "latents", &n);
     CHECK(want && n == lat_n);
-    double lat_err = rel_l2(lat, want, n);
+    double lat_err = test_rel_l2(lat, want, n);
     free(want);
     snprintf(fpath, sizeof fpath, ECHO "/%s/frames.safetensors", outdir);
-    float *vid = read_tensor(fpath, "videos", &n);
+    float *vid = test_read_tensor(fpath, "videos", &n);
     CHECK(vid && n == px);
     double frame_max = 0;
     for (int f = 0; f < 12; f++)
@@ -174,10 +151,10 @@ TEST(talking_head_binary_end_to_end_and_errors) {
     CHECK_CONTAINS(out, "step 3/3");
     CHECK_CONTAINS(out, "ffmpeg -framerate 24");
     size_t n = 0, mm = 0;
-    float *got = read_tensor(lat, "latents", &n);
-    float *want = read_tensor(ECHO "/outputs/final_latents.safetensors", "latents", &mm);
+    float *got = test_read_tensor(lat, "latents", &n);
+    float *want = test_read_tensor(ECHO "/outputs/final_latents.safetensors", "latents", &mm);
     CHECK(got && want && n == mm);
-    double err = rel_l2(got, want, n);
+    double err = test_rel_l2(got, want, n);
     free(got);
     free(want);
     CHECK_MSG(err <= 3e-4, "final latents rel L2 %g", err);

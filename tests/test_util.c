@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "io/tensor_file.h"
 #include "test.h"
 
 void test_rng_seed(test_rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
@@ -79,4 +80,36 @@ const char *test_tmp_dir(void) {
     mkdir("build/tests", 0755);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return ".";
     return dir;
+}
+
+double test_rel_l2(const float *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)b[i] * b[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+float *test_read_tensor(const char *path, const char *key, size_t *n) {
+    tf_file *f = NULL;
+    anim_error e;
+    if (tf_open(path, &f, &e) != ANIM_OK) {
+        printf("    %s\n", e.msg);
+        return NULL;
+    }
+    const tf_tensor *t = tf_find(f, key);
+    float *out = NULL;
+    if (!t) printf("    %s: no tensor %s\n", path, key);
+    else if ((out = malloc((size_t)tf_numel(t) * sizeof *out))) {
+        *n = (size_t)tf_numel(t);
+        if (tf_read_f32(t, out, &e) != ANIM_OK) {
+            printf("    %s\n", e.msg);
+            free(out);
+            out = NULL;
+        }
+    }
+    tf_close(f);
+    return out;
 }

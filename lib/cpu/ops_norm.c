@@ -77,17 +77,8 @@ static void gn_apply(void *vctx, size_t begin, size_t end) {
 }
 
 anim_status cpu_group_norm(anim_be *be, const bk_group_norm *a, anim_error *err) {
-    if (!a->x || !a->y)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: NULL x or y");
-    if (a->n <= 0 || a->hw <= 0 || a->c <= 0 || a->groups <= 0)
-        return anim_seterr(err, ANIM_E_INVALID_ARG,
-                           "group_norm: bad shape n %d hw %d c %d groups %d (all must be >= 1)",
-                           a->n, a->hw, a->c, a->groups);
-    if (a->c % a->groups != 0)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: channels %d not divisible by groups %d",
-                           a->c, a->groups);
-    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "group_norm: bad eps %g", (double)a->eps);
+    anim_status st = bk_check_group_norm(a, err);
+    if (st != ANIM_OK) return st;
     cpu_impl *impl = cpu_impl_of(be);
     const size_t n_stats = (size_t)a->n * (size_t)a->groups;
     gn_job j = { .a = a };
@@ -127,13 +118,8 @@ static void ln_rows(void *vctx, size_t begin, size_t end) {
 }
 
 anim_status cpu_layer_norm(anim_be *be, const bk_layer_norm *a, anim_error *err) {
-    if (!a->x || !a->y)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: NULL x or y");
-    if (a->m <= 0 || a->c <= 0)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: bad shape m %d c %d (both must be >= 1)",
-                           a->m, a->c);
-    if (!(a->eps >= 0.0f) || !isfinite(a->eps))
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "layer_norm: bad eps %g", (double)a->eps);
+    anim_status st = bk_check_layer_norm(a, err);
+    if (st != ANIM_OK) return st;
     anim_pool_parallel_for(cpu_impl_of(be)->pool, (size_t)a->m, ln_rows, (void *)a);
     return ANIM_OK;
 }

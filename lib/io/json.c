@@ -36,6 +36,7 @@
  * characters, so they match what an editor shows).
  */
 #include "io/json.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -712,48 +713,10 @@ const char *json_get_str(const json_value *obj, const char *key, const char *def
     return v && v->type == JSON_STRING ? v->str : def;
 }
 
-/* Read the whole file; the size cap keeps a mistaken path (a checkpoint, a
- * device) from being slurped into memory. */
-static char *read_json_file(const char *path, size_t *len, anim_error *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        anim_seterr(err, ANIM_E_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_IO, "%s: not a regular file", path);
-        return NULL;
-    }
-    if ((long long)sb.st_size > JSON_FILE_MAX) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_FORMAT, "%s: file is %lld bytes, over the %lld-byte limit for JSON files",
-                    path, (long long)sb.st_size, JSON_FILE_MAX);
-        return NULL;
-    }
-    size_t n = (size_t)sb.st_size;
-    char *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_OOM, "%s: out of memory reading %zu bytes", path, n);
-        return NULL;
-    }
-    size_t got = fread(buf, 1, n, fp);
-    int bad = ferror(fp) || got != n;
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        anim_seterr(err, ANIM_E_IO, "%s: read error (got %zu of %zu bytes)", path, got, n);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
 
 json_value *json_parse_file(const char *path, const json_limits *lim, anim_error *err) {
     size_t len = 0;
-    char *buf = read_json_file(path, &len, err);
+    char *buf = anim_read_small_file(path, (size_t)JSON_FILE_MAX, "JSON files", &len, err);
     if (!buf) return NULL;
     json_value *v = json_parse(buf, len, lim, err);
     free(buf);

@@ -17,6 +17,7 @@
  * and range before anything is allocated for the output.
  */
 #include "pose/pose_json.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -267,49 +268,12 @@ anim_status pose_json_parse(const char *buf, size_t len, const char *name, pose_
     return pose_json_parse_ex(buf, len, name, 0, out, err);
 }
 
-/* Read a regular file of at most POSE_JSON_MAX_BYTES. */
-static char *read_small_file(const char *path, size_t *len, anim_error *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        anim_seterr(err, ANIM_E_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_IO, "%s: not a regular file", path);
-        return NULL;
-    }
-    if ((unsigned long long)sb.st_size > POSE_JSON_MAX_BYTES) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_FORMAT, "%s: %lld bytes, over the %zu-byte limit for pose JSON files", path,
-                    (long long)sb.st_size, POSE_JSON_MAX_BYTES);
-        return NULL;
-    }
-    size_t n = (size_t)sb.st_size;
-    char *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(fp);
-        anim_seterr(err, ANIM_E_OOM, "%s: out of memory reading %zu bytes", path, n);
-        return NULL;
-    }
-    size_t got = fread(buf, 1, n, fp);
-    const bool bad = ferror(fp) || got != n;
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        anim_seterr(err, ANIM_E_IO, "%s: read error (got %zu of %zu bytes)", path, got, n);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
 
 anim_status pose_json_read(const char *path, unsigned flags, pose_frame *out, anim_error *err) {
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return anim_seterr(err, ANIM_E_INVALID_ARG, "pose_json_read: NULL argument");
     size_t len = 0;
-    char *buf = read_small_file(path, &len, err);
+    char *buf = anim_read_small_file(path, POSE_JSON_MAX_BYTES, "pose JSON files", &len, err);
     if (!buf) return err ? err->status : ANIM_E_IO;
     anim_status st = pose_json_parse_ex(buf, len, path, flags, out, err);
     free(buf);
@@ -325,7 +289,7 @@ pose_file_kind pose_json_classify(const char *path, anim_error *err) {
     }
     if (!S_ISREG(sb.st_mode) || (unsigned long long)sb.st_size > POSE_JSON_MAX_BYTES) return POSE_FILE_OTHER;
     size_t len = 0;
-    char *buf = read_small_file(path, &len, err);
+    char *buf = anim_read_small_file(path, POSE_JSON_MAX_BYTES, "pose JSON files", &len, err);
     if (!buf) return POSE_FILE_BROKEN;
     /* the parser's default limits: a deep but valid non-pose JSON is "other" */
     json_value *root = json_parse(buf, len, NULL, err);
