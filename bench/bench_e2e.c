@@ -31,7 +31,8 @@
  *   - FLOP and MFU, for the released model size only (the loaded denoising UNet
  *     plus motion modules must have the released parameter count):
  *       FLOP per UNet call = 91.4e12 * (window_frames / 24) * (0.783 r + 0.217 r^2)
- *       with r = (W8 * H8) / (512 * 768) and window_frames = min(L, context);
+ *       with r = (W8 * H8) / (512 * 768) and window_frames = min(L, context),
+ *       times 0.541 without CFG (--cfg <= 1: only the conditional half runs);
  *       91.4 TFLOP is one CFG denoising step at 512x768 over 24 frames
  *       (shared/reference/models.md section 4, MACs of every conv, linear and
  *       attention matmul, x2); 21.7 % of it is spatial attention (QK^T, AV),
@@ -46,7 +47,7 @@
  *       fp32 accumulation, random data, median of 20 after 3 warm-ups).
  *       Non-UNet work (VAE, CLIP, reference UNet) is not counted in TFLOP/s.
  * The last line is the bench line:
- *   e2e(512x768,F=24,steps=30,cfg=3.5) | libanimate-cuda | 0.000 s/step | 0.0 TFLOP/s | 0.0% of peak
+ *   e2e(512x768,F=24,steps=30,cfg=3.5) | libanimate-cuda | <s> s/step | <x> TFLOP/s | <y>% of peak
  *
  * Exit status: 0 done; 1 error (load or run failed, non-finite latents);
  * 2 bad arguments; 77 the requested backend is unavailable (no CUDA build or
@@ -74,6 +75,7 @@
 #define EXIT_SKIP 77
 #define FLOP_STEP_512x768_F24 91.4e12   /* models.md section 4: one CFG step, 24 frames */
 #define ATTN_SHARE 0.217                /* of it: spatial self-attention QK^T and AV */
+#define COND_SHARE (1030.6 / (1030.6 + 873.6)) /* of it: the conditional half of the CFG batch */
 /* the released denoising UNet (stage 1) + motion modules (with the pe buffers) */
 #define RELEASED_DENOISING_PARAMS (859520964LL + 454417600LL)
 
@@ -597,7 +599,10 @@ int main(int argc, char **argv) {
         double s_step = n_int > 0 ? median(intervals, n_int) : mean_step;
         double calls_per_step = (double)unet_calls / steps;
         double r_pix = (double)W8 * H8 / (512.0 * 768.0);
-        double flop_call = FLOP_STEP_512x768_F24 * (win_frames / 24.0) * ((1 - ATTN_SHARE) * r_pix + ATTN_SHARE * r_pix * r_pix);
+        /* without CFG (guidance <= 1, batch 1) only the conditional half runs: 1030.6 of 1904.2 GMAC per frame */
+        double cfg_share = cfg > 1.0 ? 1.0 : COND_SHARE;
+        double flop_call = FLOP_STEP_512x768_F24 * cfg_share * (win_frames / 24.0) *
+                           ((1 - ATTN_SHARE) * r_pix + ATTN_SHARE * r_pix * r_pix);
         double flop_step = flop_call * calls_per_step;
         double tflops = released ? flop_step / s_step * 1e-12 : NAN;
         double tflops_mean = released ? flop_step / mean_step * 1e-12 : NAN;

@@ -4,7 +4,7 @@
  * without the released checkpoints.
  *
  *   build/bench_make_synthetic OUT_DIR [--dtype f16|f32|bf16] [--seed N]
- *                              [--manifests DIR] [--threads N] [--quiet]
+ *                              [--manifests DIR] [--threads N] [--only LIST] [--quiet]
  *
  * Layout written (libanimate's own, as tests/fixtures/moore-tiny):
  *   reference_unet.safetensors  denoising_unet.safetensors
@@ -365,8 +365,17 @@ static void put_json(FILE *f, const json_value *v, int indent) {
     case JSON_NULL: fputs("null", f); break;
     case JSON_BOOL: fputs(v->b ? "true" : "false", f); break;
     case JSON_NUMBER:
-        if (v->is_uint) fprintf(f, "%llu", (unsigned long long)v->u64);
-        else fprintf(f, "%.17g", v->num);
+        if (v->is_uint) {
+            fprintf(f, "%llu", (unsigned long long)v->u64);
+        } else {
+            /* the shortest form that reads back as the same double (0.00085, not 0.00084999999999999995) */
+            char b[40];
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(b, sizeof b, "%.*g", prec, v->num);
+                if (strtod(b, NULL) == v->num) break;
+            }
+            fputs(b, f);
+        }
         break;
     case JSON_STRING: {
         sbuf b = {0};
@@ -427,6 +436,17 @@ static int write_json_file(const char *path, const json_value *obj, const char *
 
 /* ------------------------------------------------------------ main */
 
+/* Is `name` one of the comma-separated names in `list`? */
+static int in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, name, n)) return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 static int mkdir_p(const char *dir) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", dir);
@@ -452,18 +472,22 @@ static void usage(FILE *f) {
             "  --seed N               seed (default 1)\n"
             "  --manifests DIR        real-manifest folder (default tests/fixtures/real-manifests)\n"
             "  --threads N            generator threads (default: online cores, at most 64)\n"
+            "  --only LIST            write only these checkpoints (comma-separated: reference_unet,\n"
+            "                         denoising_unet, motion_module, pose_guider, vae, image_encoder;\n"
+            "                         the configs are always written): for quick checks\n"
             "  --quiet                print only errors\n"
             "  -h, --help             this help\n");
 }
 
 typedef struct ckpt_job {
+    const char *net;        /* name for --only */
     const char *manifest;   /* file in the manifest folder */
     const char *out;        /* path under OUT_DIR */
     const char *config_out; /* where the manifest's "config" object goes, or NULL */
 } ckpt_job;
 
 int main(int argc, char **argv) {
-    const char *out_dir = NULL, *mdir = "tests/fixtures/real-manifests";
+    const char *out_dir = NULL, *mdir = "tests/fixtures/real-manifests", *only = NULL;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     gen_opts o = {ANIM_DT_F16, 1, nproc > 0 ? (int)(nproc < 64 ? nproc : 64) : 1, 0};
     for (int i = 1; i < argc; i++) {
@@ -489,6 +513,7 @@ int main(int argc, char **argv) {
             if (*end || end == v || n < 1 || n > 64) { fprintf(stderr, "bench_make_synthetic: --threads must be 1..64\n"); return 2; }
             o.threads = (int)n;
         } else if (!strcmp(a, "--manifests") && v) { mdir = v; i++; }
+        else if (!strcmp(a, "--only") && v) { only = v; i++; }
         else if (a[0] == '-') { fprintf(stderr, "bench_make_synthetic: unknown or incomplete option '%s' (see --help)\n", a); return 2; }
         else if (!out_dir) out_dir = a;
         else { fprintf(stderr, "bench_make_synthetic: one OUT_DIR only ('%s')\n", a); return 2; }
@@ -542,17 +567,31 @@ int main(int argc, char **argv) {
     }
 
     static const ckpt_job jobs[] = {
-        {"reference_unet.pth.json", "reference_unet.safetensors", NULL},
-        {"denoising_unet.pth.json", "denoising_unet.safetensors", NULL},
-        {"motion_module.pth.json", "motion_module.safetensors", NULL},
-        {"pose_guider.pth.json", "pose_guider.safetensors", NULL},
-        {"sd-vae-ft-mse.diffusion_pytorch_model.json", "vae/diffusion_pytorch_model.safetensors", "vae/config.json"},
-        {"image_encoder.pytorch_model.json", "image_encoder/model.safetensors", "image_encoder/config.json"},
+        {"reference_unet", "reference_unet.pth.json", "reference_unet.safetensors", NULL},
+        {"denoising_unet", "denoising_unet.pth.json", "denoising_unet.safetensors", NULL},
+        {"motion_module", "motion_module.pth.json", "motion_module.safetensors", NULL},
+        {"pose_guider", "pose_guider.pth.json", "pose_guider.safetensors", NULL},
+        {"vae", "sd-vae-ft-mse.diffusion_pytorch_model.json", "vae/diffusion_pytorch_model.safetensors", "vae/config.json"},
+        {"image_encoder", "image_encoder.pytorch_model.json", "image_encoder/model.safetensors", "image_encoder/config.json"},
     };
+    for (const char *p = only; p && *p;) {
+        /* every name in --only must be one of the jobs */
+        size_t len = strcspn(p, ",");
+        int known = 0;
+        for (size_t k = 0; k < sizeof jobs / sizeof *jobs; k++)
+            known |= strlen(jobs[k].net) == len && !strncmp(jobs[k].net, p, len);
+        if (!known) {
+            fprintf(stderr, "bench_make_synthetic: --only: unknown network '%.*s' (reference_unet, denoising_unet, "
+                            "motion_module, pose_guider, vae, image_encoder)\n", (int)len, p);
+            return 2;
+        }
+        p += len + (p[len] == ',');
+    }
     double t0 = now_s();
     uint64_t total = 0;
     int64_t total_elems = 0;
     for (size_t k = 0; k < sizeof jobs / sizeof *jobs; k++) {
+        if (only && !in_list(only, jobs[k].net)) continue;
         snprintf(path, sizeof path, "%s/%s", mdir, jobs[k].manifest);
         json_value *root = json_parse_file(path, NULL, &err);
         tf_file *man = NULL;

@@ -86,7 +86,7 @@ run_step() {
     [ "$to" -gt $(( rem - 15 )) ] && to=$(( rem - 15 ))
     local log=$LOGDIR/$name.log t0 rc status
     t0=$(date +%s)
-    echo "=== $name (timeout ${to}s): $*" | tee -a "$log"
+    echo "=== $name (timeout ${to}s): $*" >>"$log"
     timeout -k 10 "$to" "$@" >>"$log" 2>&1
     rc=$?
     case $rc in
