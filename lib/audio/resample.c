@@ -173,56 +173,49 @@ static void rs_step(const resample_filter *f, rs_pos *p) {
     if (p->ph >= f->phases) { p->si += p->ph / f->phases; p->ph %= f->phases; }
 }
 
-/* The extended input as swresample sees it over the whole stream: `pre`
- * mirrored samples, the signal, the end-of-stream reflection (and, on the
- * short start-up path, zeros). Indices: ext[pre + i] = x[i]. */
+/* The extended input as swresample sees it over the whole stream: x, then
+ * `tail` samples reflected after x[N-1] and (short start-up path only)
+ * `zeros`; before x[0], x[-m] = extended x[m] for m = 1..L. It is never
+ * materialised: outputs whose taps lie inside x read x directly, the few
+ * at the edges gather their taps through rs_src(). */
 typedef struct rs_plan {
-    size_t pre;        /* = L */
-    size_t len;        /* elements of ext */
-    int64_t last;      /* last usable input index (relative to x[0]) */
+    int64_t n;         /* input samples N */
+    int64_t tail;      /* reflected samples after x[N-1] */
+    int64_t last;      /* last usable index: N - 1 + tail */
     size_t n_out;
-    int64_t *src;      /* index into x of each ext element (or -1: zero) */
 } rs_plan;
 
-static void rs_plan_free(rs_plan *p) { free(p->src); memset(p, 0, sizeof *p); }
+/* Index into x of extended position i (-L <= i <= last), -1 for a zero. */
+static int64_t rs_src(const rs_plan *p, int64_t i) {
+    if (i < 0) i = -i;                             /* start mirror, sample 0 not repeated */
+    if (i < p->n) return i;
+    if (i < p->n + p->tail) return 2 * p->n - 1 - i;   /* end reflection, x[N-1] repeated */
+    return -1;
+}
 
-static anim_status rs_plan_make(const resample_filter *f, size_t n, rs_plan *p, anim_error *err) {
+static void rs_plan_make(const resample_filter *f, size_t n, rs_plan *p) {
     memset(p, 0, sizeof *p);
     const int64_t L = f->taps, N = (int64_t)n;
-    int64_t tail;   /* reflected samples after x[N-1] */
-    int64_t zeros = 0;
-    bool short_path = N < L + 1;
     rs_pos pos;
     rs_start(f, &pos);
-    if (short_path) {
+    p->n = N;
+    if (N < L + 1) {
         /* invert_initial_buffer() waits for L + 1 samples; at the flush the
          * buffer holds x, its reflection and zeros up to 2L + 1 entries */
-        tail = (((N < L) ? N : L) + 1) / 2;
-        if (N + tail < L + 1) return ANIM_OK;   /* swresample never starts: no output */
-        zeros = 2 * L + 1 - (N + tail);
-        if (zeros < 0) zeros = 0;
+        p->tail = (((N < L) ? N : L) + 1) / 2;
+        if (N + p->tail < L + 1) return;   /* swresample never starts: no output */
     } else {
         /* produce while the taps fit in x, then the flush appends
          * (min(buffered, L) + 1) / 2 reflected samples */
         while (pos.si + L - 1 <= N - 1) rs_step(f, &pos);
         int64_t buffered = N - pos.si;
-        tail = (((buffered < L) ? buffered : L) + 1) / 2;
+        p->tail = (((buffered < L) ? buffered : L) + 1) / 2;
         rs_start(f, &pos);
     }
-    p->pre = (size_t)L;
-    p->last = N - 1 + tail;
-    p->len = (size_t)(L + N + tail + zeros);
-    p->src = malloc(sizeof(int64_t) * p->len);
-    if (!p->src) return anim_seterr(err, ANIM_E_OOM, "resample: out of memory for %zu samples", p->len);
-    for (int64_t i = 0; i < N; i++) p->src[L + i] = i;
-    for (int64_t j = 0; j < tail; j++) p->src[L + N + j] = N - 1 - j;
-    for (int64_t j = 0; j < zeros; j++) p->src[L + N + tail + j] = -1;
-    /* before x[0]: x[-m] = (extended) x[m], m = 1..L */
-    for (int64_t m = 1; m <= L; m++) p->src[L - m] = p->src[L + m];
+    p->last = N - 1 + p->tail;
     size_t cnt = 0;
     while (pos.si + L - 1 <= p->last) { cnt++; rs_step(f, &pos); }
     p->n_out = cnt;
-    return ANIM_OK;
 }
 
 anim_status resample_run_s16(const resample_filter *f, const int16_t *x, size_t n, int16_t **y, size_t *ny,
@@ -231,43 +224,47 @@ anim_status resample_run_s16(const resample_filter *f, const int16_t *x, size_t 
     *ny = 0;
     if (!f || !f->coef_i) return anim_seterr(err, ANIM_E_INVALID_ARG, "resample_run_s16: no s16 filter");
     rs_plan p;
-    anim_status st = rs_plan_make(f, n, &p, err);
-    if (st || !p.n_out) { rs_plan_free(&p); return st; }
-    int32_t *ext = malloc(sizeof(int32_t) * p.len);
+    rs_plan_make(f, n, &p);
+    if (!p.n_out) return ANIM_OK;
+    const int L = f->taps;
     int16_t *out = malloc(sizeof(int16_t) * p.n_out);
-    if (!ext || !out) {
-        free(ext);
+    int32_t *edge = malloc(sizeof(int32_t) * (size_t)L);
+    if (!out || !edge) {
         free(out);
-        rs_plan_free(&p);
+        free(edge);
         return anim_seterr(err, ANIM_E_OOM, "resample: out of memory for %zu samples", p.n_out);
     }
-    for (size_t i = 0; i < p.len; i++) ext[i] = p.src[i] < 0 ? 0 : x[p.src[i]];
-    const int L = f->taps;
     rs_pos pos;
     rs_start(f, &pos);
     for (size_t k = 0; k < p.n_out; k++) {
-        const int32_t *s = ext + (int64_t)p.pre + pos.si;
         const int32_t *c = f->coef_i + (size_t)pos.ph * (size_t)L;
-        /* resample_common: 16384 + sum, >> 15 (integers: order-free) */
-        int64_t v = 1 << 14;
-        for (int i = 0; i < L; i++) v += (int64_t)s[i] * c[i];
-        if (f->dst_incr_mod) {
-            /* resample_linear: blend with the next phase by frac/src_incr,
-             * the difference as int32 and the product divided, truncating */
-            const int32_t *c2 = c + L;
-            int64_t v2 = 1 << 14;
-            for (int i = 0; i < L; i++) v2 += (int64_t)s[i] * c2[i];
-            int32_t d = (int32_t)(uint32_t)(v2 - v);
-            v += (int64_t)d * pos.frac / f->src_incr;
+        int64_t v = 1 << 14, v2 = 1 << 14;
+        const bool lin = f->dst_incr_mod != 0;
+        if (pos.si >= 0 && pos.si + L <= p.n) {
+            const int16_t *s = x + pos.si;
+            for (int i = 0; i < L; i++) v += (int64_t)s[i] * c[i];
+            if (lin)
+                for (int i = 0; i < L; i++) v2 += (int64_t)s[i] * c[L + i];
+        } else {
+            for (int i = 0; i < L; i++) {
+                int64_t j = rs_src(&p, pos.si + i);
+                edge[i] = j < 0 ? 0 : x[j];
+            }
+            for (int i = 0; i < L; i++) v += (int64_t)edge[i] * c[i];
+            if (lin)
+                for (int i = 0; i < L; i++) v2 += (int64_t)edge[i] * c[L + i];
         }
+        /* resample_common: (16384 + sum) >> 15, integers, so order-free.
+         * resample_linear: blend with the next phase by frac/src_incr, the
+         * difference as int32 and the product divided, truncating */
+        if (lin) v += (int64_t)(int32_t)(uint32_t)(v2 - v) * pos.frac / f->src_incr;
         int32_t o = (int32_t)(uint32_t)v >> 15;
         out[k] = (int16_t)(o < -32768 ? -32768 : o > 32767 ? 32767 : o);
         rs_step(f, &pos);
     }
+    free(edge);
     *y = out;
     *ny = p.n_out;
-    free(ext);
-    rs_plan_free(&p);
     return ANIM_OK;
 }
 
@@ -277,32 +274,37 @@ anim_status resample_run_f64(const resample_filter *f, const double *x, size_t n
     *ny = 0;
     if (!f || !f->coef_d) return anim_seterr(err, ANIM_E_INVALID_ARG, "resample_run_f64: no float filter");
     rs_plan p;
-    anim_status st = rs_plan_make(f, n, &p, err);
-    if (st || !p.n_out) { rs_plan_free(&p); return st; }
-    double *ext = malloc(sizeof(double) * p.len);
+    rs_plan_make(f, n, &p);
+    if (!p.n_out) return ANIM_OK;
+    const int L = f->taps;
     double *out = malloc(sizeof(double) * p.n_out);
-    if (!ext || !out) {
-        free(ext);
+    double *edge = malloc(sizeof(double) * (size_t)L);
+    if (!out || !edge) {
         free(out);
-        rs_plan_free(&p);
+        free(edge);
         return anim_seterr(err, ANIM_E_OOM, "resample: out of memory for %zu samples", p.n_out);
     }
-    for (size_t i = 0; i < p.len; i++) ext[i] = p.src[i] < 0 ? 0 : x[p.src[i]];
-    const int L = f->taps;
-    const bool flt = f->fmt == RESAMPLE_FLT;
+    const bool flt = f->fmt == RESAMPLE_FLT, lin = f->dst_incr_mod != 0;
     const double inv_src_incr = 1.0 / f->src_incr;
     rs_pos pos;
     rs_start(f, &pos);
     for (size_t k = 0; k < p.n_out; k++) {
-        const double *s = ext + (int64_t)p.pre + pos.si;
+        const double *s = edge;
+        if (pos.si >= 0 && pos.si + L <= p.n) {
+            s = x + pos.si;
+        } else {
+            for (int i = 0; i < L; i++) {
+                int64_t j = rs_src(&p, pos.si + i);
+                edge[i] = j < 0 ? 0 : x[j];
+            }
+        }
         const double *c = f->coef_d + (size_t)pos.ph * (size_t)L;
         double v = 0;
         for (int i = 0; i < L; i++) v += s[i] * c[i];
         if (flt) v = (float)v;
-        if (f->dst_incr_mod) {
-            const double *c2 = c + L;
+        if (lin) {
             double v2 = 0;
-            for (int i = 0; i < L; i++) v2 += s[i] * c2[i];
+            for (int i = 0; i < L; i++) v2 += s[i] * c[L + i];
             if (flt) {
                 /* val += (float)(v2 - val) * inv_src_incr * frac, in float storage */
                 float d = (float)v2 - (float)v;
@@ -314,10 +316,9 @@ anim_status resample_run_f64(const resample_filter *f, const double *x, size_t n
         out[k] = v;
         rs_step(f, &pos);
     }
+    free(edge);
     *y = out;
     *ny = p.n_out;
-    free(ext);
-    rs_plan_free(&p);
     return ANIM_OK;
 }
 

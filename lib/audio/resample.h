@@ -53,6 +53,12 @@
  *   0.5, 0.5). int16: coefficients rounded to 1/32768 (with error diffusion
  *   when at most 2 are non-zero), (sum + 16384) >> 15; float: float math.
  * Conversion to s16: float av_clip_int16(lrintf(x * 32768)), double lrint.
+ *   Mono input already at the output rate is converted directly, as
+ *   swresample does when there is nothing to resample or mix: s16/u8 as is,
+ *   s24/s32 by v >> 16 (truncation), float/double by rounding.
+ * Not reproduced: inputs swresample refuses (layouts without a front speaker
+ *   or with a lone left/right speaker, more than 8 channels without a mask:
+ *   ffmpeg fails on them) are averaged with equal weights instead.
  */
 #ifndef ANIM_AUDIO_RESAMPLE_H
 #define ANIM_AUDIO_RESAMPLE_H

@@ -5,6 +5,7 @@
 #include "audio/wav.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
