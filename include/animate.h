@@ -73,6 +73,7 @@ typedef enum anim_backend {
 const char *anim_backend_name(anim_backend b);
 
 typedef enum anim_log_level {
+    ANIM_LOG_NONE = -1,   /* as log_level: report nothing */
     ANIM_LOG_ERROR = 0,
     ANIM_LOG_WARN = 1,
     ANIM_LOG_INFO = 2,

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "cpu/cpu_ops.h"
 
@@ -72,6 +73,19 @@ static void cpu_destroy(anim_be *be) {
     free(be);
 }
 
+/* Physical memory plus swap: Linux overcommits, so malloc of more than the
+ * machine has can "succeed" and the process is killed when it touches the
+ * pages. A request larger than all memory is refused up front instead. */
+static unsigned long long memory_limit(unsigned long long *avail) {
+    struct sysinfo si;
+    if (sysinfo(&si) != 0) {
+        *avail = 0;
+        return 0;
+    }
+    *avail = ((unsigned long long)si.freeram + si.bufferram + si.freeswap) * si.mem_unit;
+    return ((unsigned long long)si.totalram + si.totalswap) * si.mem_unit;
+}
+
 static anim_status cpu_alloc(anim_be *be, size_t n_elems, void **out, anim_error *err) {
     (void)be;
     *out = NULL;
@@ -79,8 +93,10 @@ static anim_status cpu_alloc(anim_be *be, size_t n_elems, void **out, anim_error
     if (!cpu_mul_ok(n_elems, sizeof(float), &bytes))
         return anim_seterr(err, ANIM_E_OOM, "cpu alloc: could not allocate %zu x %zu bytes (overflows size_t)",
                            n_elems, sizeof(float));
-    if (!(*out = cpu_aligned_alloc(bytes)))
-        return anim_seterr(err, ANIM_E_OOM, "cpu alloc: could not allocate %zu bytes", bytes);
+    unsigned long long avail = 0, limit = memory_limit(&avail);
+    if ((limit && bytes > limit) || !(*out = cpu_aligned_alloc(bytes)))
+        return anim_seterr(err, ANIM_E_OOM, "cpu alloc: could not allocate %zu bytes (%llu bytes available)", bytes,
+                           avail);
     return ANIM_OK;
 }
 

@@ -10,6 +10,7 @@ static const char *level_name(anim_log_level l) {
     case ANIM_LOG_WARN: return "warning";
     case ANIM_LOG_INFO: return "info";
     case ANIM_LOG_DEBUG: return "debug";
+    case ANIM_LOG_NONE: break;
     }
     return "?";
 }
