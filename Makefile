@@ -138,6 +138,14 @@ test-gpu: $(BUILD)/tests/run_gpu_tests
 
 # ---- bench ----------------------------------------------------------------
 bench: $(BENCHES)
+# bench_conv compares with cuDNN when its header is found (cuDNN 9 legacy conv API)
+ifeq ($(USE_CUDA),1)
+  HAVE_CUDNN ?= $(shell printf '\043include <cudnn.h>\n' | $(CC) -I$(CUDA_HOME)/include -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
+  ifeq ($(HAVE_CUDNN),1)
+    $(BUILD)/bench_conv: private CFLAGS += -DANIM_BENCH_CUDNN=1
+    $(BUILD)/bench_conv: private LDLIBS += -lcudnn
+  endif
+endif
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libanimate.a
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libanimate.a $(LDLIBS)
 
@@ -154,3 +162,96 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(GPU_TEST_OBJ:.o=.d)
+
+# ---- fuzzing ----------------------------------------------------------------
+# libFuzzer harnesses for every parser of untrusted input (tests/fuzz/README.md).
+#
+#   make fuzz-build        build $(FUZZ_BUILD)/fuzz_<name> with clang, ASan + UBSan + libFuzzer
+#   make fuzz              build, replay tests/fuzz/regress/<name>/, then run every harness for
+#                          FUZZ_SECONDS (default 60), FUZZ_JOBS (default 2) at a time, each on a
+#                          copy of its seed corpus in $(FUZZ_BUILD)/corpus/<name>; fails on any
+#                          crash, leak, timeout or out-of-memory, whose input lands in
+#                          $(FUZZ_BUILD)/crashes/<name>-*; logs in $(FUZZ_BUILD)/logs/
+#   make fuzz-<name>       the same for one harness (make fuzz-wav FUZZ_SECONDS=600)
+#   make fuzz-regress      only the replay of tests/fuzz/regress/
+#
+# The library is compiled again, CPU only, with the same sanitizers and the
+# fuzzer's coverage instrumentation (-fsanitize=fuzzer-no-link) into
+# $(FUZZ_BUILD)/; PNG / WebP / JPEG as detected above. Nothing is written
+# under tests/fuzz. FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS=-jobs=4).
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_ARGS    ?=
+FUZZ_NAMES   := json safetensors pth pickle image wav pose_json config
+# largest input per harness: a few times the biggest seed of each format
+FUZZ_MAXLEN_json        := 8192
+FUZZ_MAXLEN_safetensors := 65536
+FUZZ_MAXLEN_pth         := 65536
+FUZZ_MAXLEN_pickle      := 16384
+FUZZ_MAXLEN_image       := 32768
+FUZZ_MAXLEN_wav         := 32768
+FUZZ_MAXLEN_pose_json   := 16384
+FUZZ_MAXLEN_config      := 16384
+FUZZ_RUN_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -O1 -g $(FUZZ_SAN) \
+               -ffp-contract=off -fno-fast-math -pthread \
+               -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib \
+               $(if $(filter 1,$(HAVE_PNG)),-DANIM_WITH_PNG=1 $(shell $(PKG_CONFIG) --cflags libpng)) \
+               $(if $(filter 1,$(HAVE_WEBP)),-DANIM_WITH_WEBP=1 $(shell $(PKG_CONFIG) --cflags libwebp libwebpmux libwebpdemux)) \
+               $(if $(filter 1,$(HAVE_JPEG)),-DANIM_WITH_JPEG=1 $(shell $(PKG_CONFIG) --cflags libjpeg))
+FUZZ_LDLIBS := -lm -pthread \
+               $(if $(filter 1,$(HAVE_PNG)),$(shell $(PKG_CONFIG) --libs libpng)) \
+               $(if $(filter 1,$(HAVE_WEBP)),$(shell $(PKG_CONFIG) --libs libwebp libwebpmux libwebpdemux)) \
+               $(if $(filter 1,$(HAVE_JPEG)),$(shell $(PKG_CONFIG) --libs libjpeg))
+FUZZ_LIB_SRC := $(wildcard lib/*.c lib/util/*.c lib/io/*.c lib/nn/*.c lib/cpu/*.c lib/pipe/*.c lib/pose/*.c lib/audio/*.c)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build fuzz-regress $(addprefix fuzz-,$(FUZZ_NAMES)) $(addprefix fuzz-regress-,$(FUZZ_NAMES))
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/libanimate_fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libanimate_fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d $< -o $@ $(FUZZ_BUILD)/libanimate_fuzz.a $(FUZZ_LDLIBS)
+
+# every harness once over its saved reproducers (a fixed bug must stay fixed)
+fuzz-regress: $(addprefix fuzz-regress-,$(FUZZ_NAMES))
+$(addprefix fuzz-regress-,$(FUZZ_NAMES)): fuzz-regress-%: $(FUZZ_BUILD)/fuzz_%
+	@set -- $(wildcard tests/fuzz/regress/$*/*); [ $$# -eq 0 ] || { \
+	  mkdir -p $(FUZZ_BUILD)/logs; \
+	  if UBSAN_OPTIONS=print_stacktrace=1 ./$< $(FUZZ_RUN_FLAGS) "$$@" > $(FUZZ_BUILD)/logs/regress_$*.log 2>&1; then \
+	    echo "fuzz $*: $$# regression input(s) pass"; \
+	  else \
+	    echo "fuzz $*: a regression input fails (tests/fuzz/regress/$*/):"; tail -n 40 $(FUZZ_BUILD)/logs/regress_$*.log; exit 1; \
+	  fi; }
+
+# one harness: replay, then FUZZ_SECONDS of fuzzing on a copy of the seeds
+$(addprefix fuzz-,$(FUZZ_NAMES)): fuzz-%: $(FUZZ_BUILD)/fuzz_% fuzz-regress-%
+	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/crashes $(FUZZ_BUILD)/logs
+	@cp -R tests/fuzz/corpus_$*/. $(FUZZ_BUILD)/corpus/$*/
+	@echo "fuzz $*: $(FUZZ_SECONDS) s, -max_len=$(FUZZ_MAXLEN_$*), log $(FUZZ_BUILD)/logs/$*.log"
+	@if UBSAN_OPTIONS=print_stacktrace=1 ./$< $(FUZZ_RUN_FLAGS) -max_len=$(FUZZ_MAXLEN_$*) \
+	      -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_BUILD)/crashes/$*- $(FUZZ_ARGS) \
+	      $(FUZZ_BUILD)/corpus/$* $(wildcard tests/fuzz/regress/$*) > $(FUZZ_BUILD)/logs/$*.log 2>&1; then \
+	  echo "fuzz $*: ok: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_BUILD)/logs/$*.log | grep -o '[0-9]*$$') execs," \
+	       "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_BUILD)/logs/$*.log | tail -n 1), corpus $$(ls $(FUZZ_BUILD)/corpus/$* | wc -l) files"; \
+	else \
+	  echo "fuzz $*: FAILED (input saved as $(FUZZ_BUILD)/crashes/$*-*):"; tail -n 60 $(FUZZ_BUILD)/logs/$*.log; exit 1; \
+	fi
+
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory -k -j$(FUZZ_JOBS) $(addprefix fuzz-,$(FUZZ_NAMES))
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d)

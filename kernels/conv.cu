@@ -41,7 +41,7 @@
  * bias and residual. The plan (k_conv2d_plan_auto) uses it only when the output tiles
  * cannot fill the SMs (deep levels at small batch: 12x8 latents, 1280 channels).
  *
- * Limits: M = n*ho*wo <= INT_MAX, K <= 2^30, pads >= 0, stride >= 1, any kernel size;
+ * Limits: M = n*ho*wo <= INT_MAX - 1024, K <= 2^30, pads >= 0, stride >= 1, any kernel size;
  * element offsets are 64-bit. Outputs and partial sums are bounds-checked per element,
  * so any cout works (vector stores when cout % 8 == 0 and pointers are 16-byte aligned).
  */
@@ -457,7 +457,8 @@ bool conv_shape(const k_conv2d_params *p, int *ho, int *wo, int *M, int *K) {
     if (span_h < 0 || span_w < 0 || span_h + p->kh > INT_MAX || span_w + p->kw > INT_MAX) return false;
     const int64_t oh = span_h / p->stride + 1, ow = span_w / p->stride + 1;
     const int64_t m = (int64_t)p->n * oh * ow, k = (int64_t)p->kh * p->kw * p->cin;
-    if (m > INT_MAX || k > (1 << 30) || p->cout > (1 << 30)) return false;
+    /* headroom so m0 + row (< M + BM) never overflows int */
+    if (m > INT_MAX - 1024 || k > (1 << 30) || p->cout > (1 << 30)) return false;
     *ho = (int)oh;
     *wo = (int)ow;
     *M = (int)m;

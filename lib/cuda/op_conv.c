@@ -33,7 +33,7 @@ anim_status cuda_op_conv2d(anim_be *be, const bk_conv2d *a, anim_error *err) {
                            "conv2d: kernel %dx%d larger than padded input %lldx%lld (output size < 1)", a->kh, a->kw,
                            (long long)(span_h + a->kh), (long long)(span_w + a->kw));
     const int64_t ho = span_h / a->stride + 1, wo = span_w / a->stride + 1;
-    if (span_h + a->kh > INT32_MAX || span_w + a->kw > INT32_MAX || (int64_t)a->n * ho * wo > INT32_MAX ||
+    if (span_h + a->kh > INT32_MAX || span_w + a->kw > INT32_MAX || (int64_t)a->n * ho * wo > INT32_MAX - 1024 ||
         (int64_t)a->kh * a->kw * a->cin > ((int64_t)1 << 30))
         return anim_seterr(err, ANIM_E_INVALID_ARG,
                            "conv2d: problem too large for the CUDA kernels (n*ho*wo %lld, kh*kw*cin %lld)",

@@ -169,14 +169,6 @@ TEST(gpu_upsample_nearest) {
     }
 }
 
-TEST(gpu_ops_not_yet_on_cuda_report_unsupported) {
-    if (!setup()) return;
-    /* until the CUDA-kernels issue lands these must fail loudly, never silently */
-    anim_error e;
-    bk_conv2d c = {0};
-    CHECK_STATUS(gpu->ops->conv2d(gpu, &c, &e), ANIM_E_UNSUPPORTED, &e);
-    CHECK_CONTAINS(e.msg, "conv2d");
-}
 
 /* ---- two-input ops ---- */
 typedef anim_status (*binary_run)(anim_be *be, const void *a, const void *b, void *y, int *arg, anim_error *e);
