@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "animate.h"
 
@@ -60,6 +61,27 @@ static int cli_backend(const char *flag, const char *v, anim_backend *out) {
     else if (!strcmp(v, "cuda")) *out = ANIM_BACKEND_CUDA;
     else if (!strcmp(v, "auto")) *out = ANIM_BACKEND_AUTO;
     else return cli_bad(flag, v, "must be cpu, cuda or auto");
+    return 1;
+}
+
+/* Before a run that may take hours: can the output go where it is asked to?
+ * NAME.webp / FILE: its directory must exist; a frames directory: it, or its
+ * parent, must be a directory. (Writability itself shows at write time;
+ * this catches the common mistakes in a second.) */
+static int cli_check_out(const char *flag, const char *path, bool is_dir) {
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    struct stat sb;
+    if (is_dir && stat(parent, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) return 1;
+        return cli_bad(flag, path, "exists and is not a directory");
+    }
+    char *slash = strrchr(parent, '/');
+    if (!slash) return 1;          /* the current directory */
+    if (slash == parent) return 1; /* "/" */
+    *slash = '\0';
+    if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return cli_bad(flag, path, is_dir ? "its parent is not an existing directory" : "its directory does not exist");
     return 1;
 }
 

@@ -87,10 +87,9 @@ static int list_poses(const char *dir, char ***out, int *json) {
         struct stat sb;
         anim_file_kind kind = ANIM_FILE_OTHER;
         if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) kind = anim_file_kind_of(path);
-        if (kind == ANIM_FILE_BROKEN_JSON && !bad) {
-            fprintf(stderr, "pose2vid: --poses %s: %s is not valid JSON\n", dir, e->d_name);
-            bad = 1;
-        }
+        /* a *.json that does not parse is listed with the keypoint files: drawing
+         * it reports the parse error with its line and column */
+        if (kind == ANIM_FILE_BROKEN_JSON) kind = ANIM_FILE_POSE_JSON;
         if (kind != ANIM_FILE_PICTURE && kind != ANIM_FILE_POSE_JSON) {
             free(path);
             continue;
@@ -116,7 +115,7 @@ static int list_poses(const char *dir, char ***out, int *json) {
         free(names);
         return -1;
     }
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_str);
     *out = names;
     *json = n_json > 0;
     return n;
@@ -173,6 +172,12 @@ int main(int argc, char **argv) {
     if (!models || !ref_path || !poses_dir || !out_path) {
         fprintf(stderr, "pose2vid: --models, --ref, --poses and --out are required (see --help)\n");
         return 2;
+    }
+    {
+        size_t ol = strlen(out_path);
+        bool webp = ol >= 5 && !strcmp(out_path + ol - 5, ".webp");
+        if (!cli_check_out("--out", out_path, !webp)) return 2;
+        if (pp.save_latents_file && !cli_check_out("--save-latents", pp.save_latents_file, false)) return 2;
     }
     if (pp.context_overlap >= pp.context_frames) {
         fprintf(stderr, "pose2vid: --context-overlap %d must be smaller than --context-frames %d\n",

@@ -140,6 +140,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "talking_head: --models, --ref, --audio and --out are required (see --help)\n");
         return 2;
     }
+    if (!cli_check_out("--out", out_path, !ends_with_webp(out_path))) return 2;
+    if (tp.save_latents_file && !cli_check_out("--save-latents", tp.save_latents_file, false)) return 2;
     if (tp.context_overlap >= tp.context_frames) {
         fprintf(stderr, "talking_head: --context-overlap %d must be smaller than --context-frames %d\n",
                 tp.context_overlap, tp.context_frames);

@@ -296,7 +296,7 @@ typedef struct anim_talk_params {
     int width, height;        /* default 512 x 512 */
     int frames;               /* most frames; default 0: as many as the audio gives at `fps` */
     int steps;                /* default 0: 30, or 6 with the accelerated (ANIM_LOAD_ACC) weights */
-    float guidance;           /* default -1: 2.5, or none (1.0) with the accelerated weights */
+    float guidance;           /* default -1 (any negative): 2.5, or none (1.0) with the accelerated weights */
     uint64_t seed;            /* default 420 */
     double fps;               /* default 24 */
     int context_frames;       /* default 12 */

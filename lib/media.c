@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "animate.h"
 #include "io/image.h"
@@ -100,16 +101,31 @@ static anim_status write_webp(const anim_video *v, const char *path, const anim_
     return anim_webp_end(wr, path, &meta, e);
 }
 
+static void frame_path(char *buf, size_t len, const char *dir, int f) {
+    snprintf(buf, len, "%s/frame_%03d.png", dir, f);
+}
+
+/* remove frames [0, n): a failed write leaves no partial video behind */
+static void remove_frames(const char *dir, int n) {
+    char path[4200];
+    for (int f = 0; f < n; f++) {
+        frame_path(path, sizeof path, dir, f);
+        unlink(path);
+    }
+}
+
 static anim_status write_pngs(const anim_video *v, const char *dir, const anim_write_params *p, anim_error *e) {
     anim_meta meta = {NULL, p->settings, p->not_ai};
     anim_status st = make_dirs(dir, e);
     size_t px = (size_t)v->width * v->height * 3;
-    for (int f = 0; f < v->n_frames && st == ANIM_OK; f++) {
+    int f = 0;
+    for (; f < v->n_frames && st == ANIM_OK; f++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/frame_%03d.png", dir, f);
+        frame_path(path, sizeof path, dir, f);
         anim_image img = {v->width, v->height, v->rgb + (size_t)f * px};
         st = anim_png_write(path, &img, &meta, e);
     }
+    if (st != ANIM_OK) remove_frames(dir, f - 1);
     return st;
 }
 
@@ -130,15 +146,16 @@ anim_status anim_video_write(anim_ctx *ctx, const anim_video *v, const char *pat
         anim_seterr(&e, ANIM_E_INVALID_ARG, "quality %d must be in 0..100", p->quality);
     else if (ends_with_webp(path)) {
         if (write_webp(v, path, p, &e) == ANIM_OK && v->audio && v->n_samples) {
-            /* NAME.webp -> NAME.wav */
+            /* NAME.webp -> NAME.wav; without its sound the video is not what was asked for */
             char wav[4200];
             snprintf(wav, sizeof wav, "%.*s.wav", (int)(strlen(path) - 5), path);
-            wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e);
+            if (wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e) != ANIM_OK) unlink(path);
         }
     } else if (write_pngs(v, path, p, &e) == ANIM_OK && v->audio && v->n_samples) {
         char wav[4200];
         snprintf(wav, sizeof wav, "%s/audio.wav", path);
-        wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e);
+        if (wav_write_pcm16(wav, v->audio, v->n_samples, v->sample_rate, &e) != ANIM_OK)
+            remove_frames(path, v->n_frames);
     }
     return anim__ctx_result(ctx, &e);
 }

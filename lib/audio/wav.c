@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t rd32(const uint8_t *p) {
@@ -327,6 +328,11 @@ anim_status wav_read_file(const char *path, wav_audio *out, anim_error *err) {
     if (!path) return anim_seterr(err, ANIM_E_INVALID_ARG, "wav_read_file: path is NULL");
     FILE *f = fopen(path, "rb");
     if (!f) return anim_seterr(err, ANIM_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return anim_seterr(err, ANIM_E_IO, "%s: not a regular file", path);
+    }
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
     anim_status st = ANIM_OK;

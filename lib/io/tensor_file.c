@@ -154,6 +154,19 @@ static anim_status parse_any(tf_file *f, const uint8_t *buf, size_t len, anim_er
         f->format = TF_PTH;
         return pth_parse(f, buf, len, err);
     }
+    /* a safetensors header starts with '{' (after optional padding) at byte 8;
+     * anything else is not a checkpoint at all - say so, rather than reading
+     * its first bytes as an absurd header length */
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0 && len >= 8; i--) hlen = (hlen << 8) | buf[i];
+    bool absurd = len < 8 || hlen > 100000000u || hlen > len - 8; /* st_parse would refuse the length */
+    if (absurd && len > 8 && buf[8] != '{' && buf[8] != ' ' && buf[8] != '\t' && buf[8] != '\n' && buf[8] != '\r') {
+        char head[9];
+        for (int i = 0; i < 8; i++) head[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? (char)buf[i] : '.';
+        head[8] = '\0';
+        return anim_seterr(err, ANIM_E_FORMAT,
+                           "not a safetensors or PyTorch zip checkpoint (starts with '%s')", head);
+    }
     f->format = TF_SAFETENSORS;
     return st_parse(f, buf, len, err);
 }

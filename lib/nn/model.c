@@ -246,7 +246,15 @@ static anim_status resolve(anim_model *m, const char *dir, anim_error *err) {
         model_group *g = &m->g[grp_of[i]];
         g->name[0] = stems[i];
         g->n_files = 1;
-        if ((st = find_ckpt(dir, stems[i], &g->path[0], err)) != ANIM_OK) return st;
+        if ((st = find_ckpt(dir, stems[i], &g->path[0], err)) != ANIM_OK) {
+            if (grp_of[i] == GRP_POSE_GUIDER && err) {
+                char was[ANIM_ERR_MSG_MAX];
+                snprintf(was, sizeof was, "%s", err->msg);
+                anim_seterr(err, st, "%s (a pose-animation model needs pose_guider, a talking-head model face_locator)",
+                            was);
+            }
+            return st;
+        }
     }
     model_group *den = &m->g[GRP_DENOISING];
     den->name[1] = m->acc ? "motion_module_acc" : "motion_module";
@@ -314,12 +322,12 @@ static void build_specs(anim_model *m) {
     g[GRP_DENOISING].cfg = "the UNet config with unet_additional_kwargs";
     unet_weights(&m->cfg.denoising_unet, UNET_DENOISING, 0, &g[GRP_DENOISING].specs);
     motion_module_weights(&m->cfg.denoising_unet, &g[GRP_DENOISING].specs);
-    g[GRP_POSE_GUIDER].cfg = talk ? "the face_locator settings" : "the pose_guider settings";
+    g[GRP_POSE_GUIDER].cfg = talk ? "the face_locator config" : "the pose_guider config";
     pose_guider_weights(&m->cfg.pose_guider, &g[GRP_POSE_GUIDER].specs);
     g[GRP_VAE].cfg = "vae config.json";
     vae_weights(&m->vae, &g[GRP_VAE].specs);
     if (talk) {
-        g[GRP_CLIP].cfg = "the Whisper dims";
+        g[GRP_CLIP].cfg = "the Whisper dims file";
         whisper_weights(&m->whisper, &g[GRP_CLIP].specs);
     } else {
         g[GRP_CLIP].cfg = "image_encoder config.json";

@@ -285,6 +285,12 @@ anim_status pipe_talking_head(anim_be *be, const anim_model *m, const anim_hooks
         return anim_seterr(err, ANIM_E_INVALID_ARG,
                            "context windows of %d frames with overlap %d: need frames >= 1 and 0 <= overlap < frames",
                            p->context_frames, p->context_overlap);
+    if (p->steps < 0) return anim_seterr(err, ANIM_E_INVALID_ARG, "steps %d must be >= 1 (0: the default)", p->steps);
+    if (isnan(p->guidance)) return anim_seterr(err, ANIM_E_INVALID_ARG, "guidance is NaN");
+    if (p->has_face_box) { /* checked before the audio work, not after it */
+        anim_status sb = face_box_check(p->face_box, portrait->w, portrait->h, err);
+        if (sb != ANIM_OK) return sb;
+    }
     r.acc = anim_model_is_acc(m);
     r.steps = p->steps > 0 ? p->steps : (r.acc ? 6 : 30);
     r.guidance = p->guidance >= 0 ? p->guidance : (r.acc ? 1.0f : 2.5f);
