@@ -215,7 +215,17 @@ FUZZ_BINS    := $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_BUILD)/obj/%.o: %.c
+# clang with its libFuzzer and sanitizer runtimes (Debian splits them out:
+# libclang-rt-14-dev is only a Recommends of clang)
+$(FUZZ_BUILD)/.cc-ok:
+	@mkdir -p $(@D)
+	@printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n; }\n' > $(@D)/.cc-probe.c
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(@D)/.cc-probe.c -o $(@D)/.cc-probe 2>$(@D)/.cc-probe.log || { \
+	  echo "make fuzz needs clang with the libFuzzer and sanitizer runtimes (FUZZ_CC=$(FUZZ_CC));" \
+	       "on Debian: apt-get install clang libclang-rt-dev (or libclang-rt-14-dev)"; cat $(@D)/.cc-probe.log; exit 1; }
+	@touch $@
+
+$(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_BUILD)/.cc-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 

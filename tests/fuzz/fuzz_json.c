@@ -1,12 +1,8 @@
 /*
  * fuzz_json.c - libFuzzer harness for the strict JSON parser (lib/io/json.c).
  *
- * Not built by `make`. From the repository root:
- *   mkdir -p build
- *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib \
- *       tests/fuzz/fuzz_json.c lib/io/json.c lib/util/error.c -lm -o build/fuzz_json
- *   ./build/fuzz_json -max_len=8192 tests/fuzz/corpus_json
+ * Built and run by `make fuzz` / `make fuzz-build` (see tests/fuzz/README.md):
+ *   ./build-fuzz/fuzz_json -max_len=8192 build-fuzz/corpus/json tests/fuzz/corpus_json
  *
  * Beyond "no crash, no leak" it checks what callers rely on in an accepted
  * tree: strings NUL-terminated at len, every key findable with json_get
@@ -49,7 +45,7 @@ static void walk(const json_value *v, int depth) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_limits lim = {.max_depth = FUZZ_DEPTH, .max_string = 4096, .max_elements = 100000};
-    anim_error err;
+    anim_error err = {0};
     json_value *v = json_parse((const char *)data, size, &lim, &err);
     if (v) walk(v, 0);
     else check(err.status == ANIM_E_OOM || (err.status == ANIM_E_FORMAT && strncmp(err.msg, "line ", 5) == 0));

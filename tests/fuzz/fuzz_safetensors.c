@@ -2,16 +2,8 @@
  * fuzz_safetensors.c - libFuzzer harness for the safetensors parser
  * (lib/io/safetensors.c, reached through tf_open_mem like any caller).
  *
- * Not built by `make`. From the repository root:
- *   mkdir -p build
- *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib \
- *       tests/fuzz/fuzz_safetensors.c lib/io/safetensors.c lib/io/json.c lib/io/tensor_file.c \
- *       lib/io/pth.c lib/io/zip.c lib/io/pickle.c lib/util/error.c lib/util/dtype.c \
- *       -lm -pthread -o build/fuzz_safetensors
- * (pth/zip/pickle are there because tf_open_mem may dispatch to the .pth
- * parser; add whatever those come to need.)
- *   ./build/fuzz_safetensors -max_len=65536 tests/fuzz/corpus_safetensors
+ * Built and run by `make fuzz` / `make fuzz-build` (see tests/fuzz/README.md):
+ *   ./build-fuzz/fuzz_safetensors -max_len=65536 build-fuzz/corpus/safetensors tests/fuzz/corpus_safetensors
  *
  * An input starting with "PK\3\4" goes to the .pth parser instead, which is
  * fine: the harness then fuzzes that too. For an accepted file it checks that
@@ -36,14 +28,14 @@ static void check_tensor(const tf_file *f, const tf_tensor *t, const uint8_t *da
     check(t->nbytes == (uint64_t)tf_numel(t) * anim_dtype_size(t->dtype));
     if (t->nbytes <= 4096) {
         float buf[4096];
-        anim_error err;
+        anim_error err = {0};
         check(tf_read_f32(t, buf, &err) == ANIM_OK);
     }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tf_file *f = NULL;
-    anim_error err;
+    anim_error err = {0};
     anim_status st = tf_open_mem(data, size, "fuzz", &f, &err);
     if (st != ANIM_OK) {
         check(f == NULL && err.status == st && strncmp(err.msg, "fuzz: ", 6) == 0);
