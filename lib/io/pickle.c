@@ -438,6 +438,7 @@ static anim_status set_items(pk_vm *vm, size_t first) {
                     vm->at, pk_type_name(d));
     if (n % 2)
         return fail(vm, ANIM_E_FORMAT, "SETITEMS at byte %zu with an odd number of values (%zu)", vm->at, n);
+    if (n == 0) return ANIM_OK; /* MARK SETITEMS with nothing between: Python accepts it (found by fuzzing) */
     size_t cap = d->u.dict.cap, want = d->u.dict.n + n / 2;
     pk_obj **k = grow(vm, d->u.dict.keys, d->u.dict.n, &cap, want);
     size_t cap2 = d->u.dict.cap;
@@ -464,6 +465,7 @@ static anim_status append_items(pk_vm *vm, size_t first) {
     if (l->type != PK_LIST)
         return fail(vm, ANIM_E_FORMAT, "%s at byte %zu on a %s, not a list", op_name(vm->buf[vm->at]),
                     vm->at, pk_type_name(l));
+    if (n == 0) return ANIM_OK; /* MARK APPENDS with nothing between: Python accepts it (found by fuzzing) */
     size_t cap = l->u.seq.cap;
     pk_obj **v = grow(vm, l->u.seq.items, l->u.seq.n, &cap, l->u.seq.n + n);
     if (!v) return failed(vm);
