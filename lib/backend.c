@@ -33,6 +33,20 @@ anim_status bk_check_layer_norm(const bk_layer_norm *a, anim_error *err) {
     return ANIM_OK;
 }
 
+anim_status bk_check_linear(const bk_linear *a, anim_error *err) {
+    if (!a->x || !a->w || !a->y)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: NULL x, w or y");
+    if (a->m <= 0 || a->n <= 0 || a->k <= 0)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: bad size m %d n %d k %d (all must be >= 1)",
+                           a->m, a->n, a->k);
+    const int ldx = a->ldx ? a->ldx : a->k, ldy = a->ldy ? a->ldy : a->n;
+    if (ldx < a->k)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: ldx %d < k %d", a->ldx, a->k);
+    if (ldy < a->n)
+        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: ldy %d < n %d", a->ldy, a->n);
+    return ANIM_OK;
+}
+
 void anim_be_free(anim_be *be) {
     if (be) be->ops->destroy(be);
 }

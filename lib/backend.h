@@ -130,9 +130,10 @@ anim_status anim_be_create_cpu(int n_threads, anim_be **out, anim_error *err);
 anim_status anim_be_create_cuda(int device, anim_be **out, anim_error *err);
 void anim_be_free(anim_be *be);   /* NULL is a no-op */
 
-/* Shared argument checks of the norm ops (ANIM_E_INVALID_ARG naming the op). */
+/* Shared argument checks (ANIM_E_INVALID_ARG naming the op), so every backend fails alike. */
 anim_status bk_check_group_norm(const bk_group_norm *a, anim_error *err);
 anim_status bk_check_layer_norm(const bk_layer_norm *a, anim_error *err);
+anim_status bk_check_linear(const bk_linear *a, anim_error *err);
 /* "NVIDIA H100 ... (sm_90, 81559 MiB)" into buf, or NULL when no CUDA device / no CUDA build. */
 const char *anim_cuda_device_name(int device, char *buf, size_t len);
 

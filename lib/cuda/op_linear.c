@@ -127,16 +127,9 @@ static bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
 #endif
 
 anim_status cuda_op_linear(anim_be *be, const bk_linear *a, anim_error *err) {
-    if (!a->x || !a->w || !a->y)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: NULL x, w or y");
-    if (a->m <= 0 || a->n <= 0 || a->k <= 0)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: bad size m %d n %d k %d (all must be >= 1)",
-                           a->m, a->n, a->k);
+    anim_status chk = bk_check_linear(a, err);
+    if (chk != ANIM_OK) return chk;
     const int ldx = a->ldx ? a->ldx : a->k, ldy = a->ldy ? a->ldy : a->n;
-    if (ldx < a->k)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: ldx %d < k %d", a->ldx, a->k);
-    if (ldy < a->n)
-        return anim_seterr(err, ANIM_E_INVALID_ARG, "linear: ldy %d < n %d", a->ldy, a->n);
     cuda_impl *c = IMPL(be);
     const bool prefill = a->bias || (a->res && a->res != a->y);   /* work beyond C = y, beta in {0, 1} */
 

@@ -196,14 +196,8 @@ static void denoise(run *r, const anim_pose_params *p, const pipe_debug *dbg) {
                                                      wl.n_windows, pipe_seconds_since(&r->t0)});
         }
         if (!nn_ok(c)) break;
-        ctx_accum_mean(&acc, avg);
-        if (r->B == 2) ddim_guidance(guided, avg, avg + clip_n, p->guidance, clip_n);
-        else memcpy(guided, avg, clip_n * sizeof *guided);
-        ddim_step(&d, i, guided, r->lat, clip_n);
-        if (dbg && dbg->on_step) {
-            nn_frames_to_ncfhw(avg, r->lat, 1, 4, r->F, r->h, r->w); /* avg is free until the next step */
-            dbg->on_step(i, avg, r->F, r->h, r->w, dbg->user);
-        }
+        pipe_finish_step(&acc, &d, i, r->B, p->guidance, avg, guided, r->lat, r->F, r->h, r->w,
+                         dbg ? dbg->on_step : NULL, dbg ? dbg->user : NULL);
     }
     r->denoise_s = pipe_seconds_since(&r->t0) - t_start;
 out:

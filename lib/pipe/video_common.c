@@ -61,6 +61,20 @@ anim_status pipe_save_latents(const float *lat, int F, int h, int w, const char 
     return st;
 }
 
+void pipe_finish_step(const ctx_accum *acc, const ddim *d, int step, int B, float guidance, float *avg,
+                      float *guided, float *lat, int F, int h, int w,
+                      void (*on_step)(int, const float *, int, int, int, void *), void *user) {
+    size_t clip_n = (size_t)F * h * w * 4;
+    ctx_accum_mean(acc, avg);
+    if (B == 2) ddim_guidance(guided, avg, avg + clip_n, guidance, clip_n);
+    else memcpy(guided, avg, clip_n * sizeof *guided);
+    ddim_step(d, step, guided, lat, clip_n);
+    if (on_step) {
+        nn_frames_to_ncfhw(avg, lat, 1, 4, F, h, w); /* avg is free until the next step */
+        on_step(step, avg, F, h, w, user);
+    }
+}
+
 void pipe_decode(nn_ctx *c, const vae_config *vcfg, const float *lat, int F, int h, int w, anim_video *v,
                  float *frames01, const struct timespec *t0) {
     int H = h * 8, W = w * 8;

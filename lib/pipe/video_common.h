@@ -12,6 +12,8 @@
 #include "animate.h"
 #include "nn/config.h"
 #include "nn/nn.h"
+#include "pipe/context.h"
+#include "pipe/ddim.h"
 
 double pipe_seconds_since(const struct timespec *t0);
 
@@ -24,6 +26,15 @@ anim_status pipe_initial_noise(const char *noise_file, const float *noise, uint6
 /* Final latents (frames layout [F][h][w][4]) as NCFHW into `array` (if not
  * NULL) and as tensor "latents" (F32) into `file` (if not NULL). */
 anim_status pipe_save_latents(const float *lat, int F, int h, int w, const char *file, float *array, anim_error *err);
+
+/* The end of a denoising step, as both upstream pipelines do it: per-frame
+ * average of the window predictions (acc), guidance uncond + g (cond - uncond)
+ * when the batch is [uncond, cond] (B = 2), one DDIM step on the clip latents
+ * lat ([F][h][w][4]), then on_step (if any) with the latents as NCFHW.
+ * avg ([B][F][h][w][4]) and guided ([F][h][w][4]) are scratch. */
+void pipe_finish_step(const ctx_accum *acc, const ddim *d, int step, int B, float guidance, float *avg,
+                      float *guided, float *lat, int F, int h, int w,
+                      void (*on_step)(int, const float *, int, int, int, void *), void *user);
 
 /* Decode latents (frames layout [F][h][w][4]) frame by frame with the VAE:
  * latents * (1/0.18215) -> decode -> (x/2 + 0.5).clamp(0, 1) -> uint8 by
