@@ -73,12 +73,14 @@ anim_status tf_manifest_from_json(const json_value *root, const char *path, tf_f
                 break;
             }
             x->shape[d] = (int64_t)e->u64;
-            numel *= e->u64;
-            if (numel > ((uint64_t)1 << 50)) {
+            /* checked before multiplying, so neither numel nor the strides below can overflow */
+            if (e->u64 && numel > ((uint64_t)1 << 50) / e->u64) {
                 st = anim_seterr(err, ANIM_E_FORMAT, "%s: tensor '%s' is too large", path, nm->str);
                 break;
             }
+            numel *= e->u64;
         }
+        if (st) break;
         int64_t s = 1;
         for (int d = x->ndim - 1; d >= 0; d--) {
             x->stride[d] = s;
