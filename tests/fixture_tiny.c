@@ -36,8 +36,12 @@ void tiny_ctx_free(nn_ctx *c) {
 }
 
 float *tiny_read(const char *file, const char *key, int64_t *shape, int *ndim, anim_error *err) {
+    return fixture_read(TINY_DIR, file, key, shape, ndim, err);
+}
+
+float *fixture_read(const char *dir, const char *file, const char *key, int64_t *shape, int *ndim, anim_error *err) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", TINY_DIR, file);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     tf_file *f = NULL;
     if (tf_open(path, &f, err) != ANIM_OK) return NULL;
     const tf_tensor *t = tf_find(f, key);

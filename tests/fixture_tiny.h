@@ -27,6 +27,8 @@ void tiny_ctx_free(nn_ctx *c);
 /* Tensor `key` of TINY_DIR/`file` as malloc'd F32; shape/ndim out (ndim <= 8).
  * NULL (message in *err) if absent. */
 float *tiny_read(const char *file, const char *key, int64_t *shape, int *ndim, anim_error *err);
+/* The same for any fixture directory. */
+float *fixture_read(const char *dir, const char *file, const char *key, int64_t *shape, int *ndim, anim_error *err);
 
 /* float -> double copy for test_compare (malloc'd) */
 double *tiny_to_double(const float *x, size_t n);

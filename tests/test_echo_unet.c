@@ -73,25 +73,7 @@ static const char *inter(bool acc) {
 
 /* tensor `key` of ECHO_DIR/file as malloc'd F32 (F16 converted); shape/ndim out */
 static float *echo_read(const char *file, const char *key, int64_t *shape, int *ndim, anim_error *e) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", ECHO_DIR, file);
-    tf_file *f = NULL;
-    if (tf_open(path, &f, e) != ANIM_OK) return NULL;
-    const tf_tensor *t = tf_find(f, key);
-    float *x = NULL;
-    if (!t) {
-        anim_seterr(e, ANIM_E_IO, "%s: no tensor '%s'", path, key);
-    } else if ((x = malloc((size_t)tf_numel(t) * sizeof *x)) != NULL) {
-        if (tf_read_f32(t, x, e) != ANIM_OK) {
-            free(x);
-            x = NULL;
-        } else {
-            *ndim = t->ndim;
-            for (int i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
-        }
-    }
-    tf_close(f);
-    return x;
+    return fixture_read(ECHO_DIR, file, key, shape, ndim, e);
 }
 
 /* params.json variants.<v>: the step-0 timestep and the step-0 windows (after the 2*t_i shift) */
