@@ -65,7 +65,7 @@ anim_status tf_manifest_from_json(const json_value *root, const char *path, tf_f
         off += nm->len + 1;
         x->dtype = (anim_dtype)t;
         x->ndim = (int)sh->len;
-        uint64_t numel = 1;
+        uint64_t numel = 1, span = 1; /* span: the product of the non-zero dims, which bounds the strides */
         for (int d = 0; d < x->ndim; d++) {
             const json_value *e = &sh->items[d];
             if (!e->is_uint || e->u64 > ((uint64_t)1 << 40)) {
@@ -73,11 +73,13 @@ anim_status tf_manifest_from_json(const json_value *root, const char *path, tf_f
                 break;
             }
             x->shape[d] = (int64_t)e->u64;
-            /* checked before multiplying, so neither numel nor the strides below can overflow */
-            if (e->u64 && numel > ((uint64_t)1 << 50) / e->u64) {
+            /* checked before multiplying, so neither the sizes nor the strides below can overflow
+             * (a zero dim makes numel 0 but not the strides: span keeps them bounded) */
+            if (e->u64 && span > ((uint64_t)1 << 50) / e->u64) {
                 st = anim_seterr(err, ANIM_E_FORMAT, "%s: tensor '%s' is too large", path, nm->str);
                 break;
             }
+            if (e->u64) span *= e->u64;
             numel *= e->u64;
         }
         if (st) break;
